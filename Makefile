@@ -1,0 +1,41 @@
+# Paycollect — the two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP)
+
+## demo: run the demo scenario on embedded defaults (SQLite, in-process broker, simulators)
+demo: $(STAMP)
+	$(BIN)/paycollect simulate examples/demo.json
+
+## test: the whole suite (integration tests need PostgreSQL and Redis; see README)
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check domain adapters workers tests
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy
+
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/renewals.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache paycollect.db

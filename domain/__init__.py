@@ -1,0 +1,1 @@
+"""Paycollect's billing and collection rules: pure Python, standard library only."""
