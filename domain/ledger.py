@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from domain.invoices import Invoice, InvoiceStatus
 from domain.money import Money
 
 
@@ -69,3 +70,24 @@ def balance(entries: Iterable[LedgerEntry], currency: str) -> Money:
     for entry in entries:
         total = total + entry.amount
     return total
+
+
+def owed_by_invoices(invoices: Iterable[Invoice], currency: str) -> Money:
+    """What the account's open invoices still ask for: the sum of their `amount_due`.
+
+    The ledger invariant is ``balance(entries) == owed_by_invoices(invoices)``: invoices
+    closed as paid or carried forward owe nothing on themselves (what they carried is on a
+    later invoice), and an uncollectible one is balanced by its write-off entry.
+    """
+    total = Money.zero(currency)
+    for invoice in invoices:
+        if invoice.status is InvoiceStatus.OPEN:
+            total = total + invoice.amount_due
+    return total
+
+
+def issued_entry(invoice: Invoice) -> LedgerEntry:
+    """The `invoice_issued` debit of a new invoice: its charges only, never the amount
+    brought forward (that is already in the ledger from the earlier invoices)."""
+    return entry(EntryKind.INVOICE_ISSUED, account_id=invoice.account_id,
+                 amount=invoice.charges, on=invoice.issued_on, invoice_id=invoice.id)

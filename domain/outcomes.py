@@ -86,3 +86,59 @@ class NotFound:
 
 
 Outcome = Charged | Pending | AwaitingTransfer | Declined | TransientFailure | Unknown | NotFound
+
+
+# --- After the money moved: provider events that take it back, or give it back -----------------
+
+
+class ReversalKind(enum.StrEnum):
+    #: The bank failed a direct debit after it was confirmed (GoCardless `late_failure`, or a
+    #: `failed` payment that had been `confirmed`: the gateway maps it to a Reversal).
+    LATE_FAILURE = "late_failure"
+    #: The payer disputed the payment and the funds were withdrawn (Stripe dispute, GoCardless
+    #: `charged_back`).
+    CHARGEBACK = "chargeback"
+    #: We handed money back (Stripe refund, GoCardless refund).
+    REFUND = "refund"
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    """Money collected by the attempt was taken back; `amount` is owed again.
+
+    `provider_ref` names the reversal itself (dispute id, refund id, GoCardless event id for a
+    late failure): applying the same reversal twice must not debit twice.
+    """
+
+    kind: ReversalKind
+    amount: Money
+    provider_ref: str
+    code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalCancelled:
+    """A reversal was undone (dispute won, chargeback cancelled, refund failed): `amount` back.
+
+    `provider_ref` is the *reversal's* ref (the dispute / refund id), not a new one.
+    """
+
+    amount: Money
+    provider_ref: str
+    code: str = ""
+
+
+ProviderEvent = Reversal | ReversalCancelled
+
+
+# --- What we decide ourselves ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequested:
+    """Stop an attempt that is not in flight: invoice carried forward or paid otherwise, operator.
+
+    Goes through the same transition function so a cancel can never race a provider outcome.
+    """
+
+    reason: str

@@ -1,0 +1,276 @@
+"""Persistence ports: the repositories and the unit of work the handlers are typed against.
+
+Adapters: `adapters.db` (SQLModel on SQLite / PostgreSQL) and `tests.fakes` (in memory).
+Every method takes keyword arguments only. `get` returns None when nothing matches; updates
+of a missing row raise the matching `domain.errors.NotFound`. Lists are in a stable order.
+The clock port lives in `domain.clock`; the notifier port in `domain.ports_notify`.
+
+In a class with a method named `list`, methods annotated `-> list[...]` come before it
+(after it, type checkers read `list` as that method).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from domain.accounts import Account, MethodType, PaymentMethod, Standing
+from domain.invoices import Invoice, InvoiceKind, InvoiceStatus
+from domain.ledger import LedgerEntry
+from domain.money import Money
+from domain.outcomes import DeclineKind
+from domain.payments import AttemptStatus, PaymentAttempt
+from domain.records import AuditEntry, Notification, UnmatchedTransfer, WebhookEvent
+from domain.seats import SeatChange
+from domain.subscriptions import Subscription, SubscriptionStatus
+from domain.usage import UsageRecord
+
+
+class AccountRepository(Protocol):
+    def add(self, *, account: Account) -> None: ...
+    def get(self, *, account_id: str) -> Account | None: ...
+    def get_many(self, *, account_ids: Collection[str]) -> dict[str, Account]: ...
+    def list(self, *, standing: Standing | None = None) -> list[Account]: ...
+    def update_standing(self, *, account_id: str, standing: Standing) -> None: ...
+    def update_payment_method(self, *, account_id: str, method: PaymentMethod) -> None: ...
+
+
+class SubscriptionRepository(Protocol):
+    def add(self, *, subscription: Subscription) -> None: ...
+    def get(self, *, subscription_id: str) -> Subscription | None: ...
+    def list_for_account(self, *, account_id: str) -> list[Subscription]: ...
+
+    def due(self, *, as_of: date, limit: int) -> list[Subscription]:
+        """ACTIVE subscriptions with `next_renewal_on <= as_of`, earliest first."""
+        ...
+
+    def set_next_renewal(self, *, subscription_id: str, billed_through: date,
+                         next_renewal_on: date, expected_next: date | None = None) -> bool:
+        """Record that billing dates up to `billed_through` are done.
+
+        With `expected_next`, only if the stored `next_renewal_on` still equals it
+        (compare-and-set); returns False when another worker moved it first.
+        """
+        ...
+
+    def set_status(self, *, subscription_id: str, status: SubscriptionStatus) -> None: ...
+
+    def claim_renewal(self, *, subscription_id: str, now: datetime, until: datetime) -> bool:
+        """Lease the subscription's renewal to the caller until `until`, unless another
+        worker holds an unexpired lease. Returns whether the lease was taken."""
+        ...
+
+
+class SeatChangeRepository(Protocol):
+    def add(self, *, subscription_id: str, change: SeatChange) -> None: ...
+
+    def list_for(self, *, subscription_id: str, start: date | None = None,
+                 end: date | None = None) -> list[SeatChange]:
+        """Changes dated in [start, end) (open bounds when None), by date then as recorded."""
+        ...
+
+
+class UsageRepository(Protocol):
+    def add(self, *, subscription_id: str, record: UsageRecord) -> None: ...
+
+    def list_for(self, *, subscription_id: str, start: date | None = None,
+                 end: date | None = None) -> list[UsageRecord]:
+        """Records dated in [start, end) (open bounds when None), by date then as recorded."""
+        ...
+
+
+class InvoiceRepository(Protocol):
+    def add_with_lines(self, *, invoice: Invoice) -> None:
+        """Insert the invoice and its lines. Raises DuplicateInvoice if one of the same
+        (subscription, kind, period start) exists, or its number / payment reference is taken;
+        the surrounding transaction stays usable."""
+        ...
+
+    def get(self, *, invoice_id: str) -> Invoice | None: ...
+
+    def get_for_update(self, *, invoice_id: str) -> Invoice | None:
+        """`get`, locking the row until the transaction ends (SELECT … FOR UPDATE)."""
+        ...
+
+    def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
+                        period_start: date) -> Invoice | None: ...
+
+    def by_reference(self, *, reference: str) -> Invoice | None: ...
+
+    def list_open_for_account(self, *, account_id: str, for_update: bool = False) -> list[Invoice]:
+        """OPEN invoices of the account, oldest first (issue date, period start, number)."""
+        ...
+
+    def open_without_attempts(self, *, limit: int) -> list[str]:
+        """Ids of OPEN invoices with an amount due > 0 and no attempt at all (their
+        "finalised" message was lost), oldest first: the sweeper routes them again."""
+        ...
+
+    def list(self, *, account_id: str | None = None, status: InvoiceStatus | None = None,
+             limit: int | None = None) -> list[Invoice]: ...
+
+    def update_amounts(self, *, invoice_id: str, amount_paid: Money | None,
+                       amount_carried: Money | None) -> None: ...
+
+    def update_status(self, *, invoice_id: str, status: InvoiceStatus,
+                      carried_to: str | None = None) -> None: ...
+
+    def set_payment_reference(self, *, invoice_id: str, reference: str) -> None: ...
+
+    def next_sequence(self, *, issuer: str, year: int) -> int:
+        """The next invoice sequence for (issuer, year), from 1, without gaps: the counter
+        row stays locked until commit, and a rollback gives the number back."""
+        ...
+
+    def set_dunning_policy(self, *, invoice_id: str, policy: dict[str, Any] | None) -> None: ...
+    def dunning_policy(self, *, invoice_id: str) -> dict[str, Any] | None: ...
+
+
+class LedgerRepository(Protocol):
+    """Append only: there is no update and no delete."""
+
+    def add(self, *, entry: LedgerEntry, dedupe_key: str | None = None) -> bool:
+        """Append `entry`. Returns False (and writes nothing, raising nothing) when an entry
+        with the same `dedupe_key` exists, e.g. "settle:<attempt id>"."""
+        ...
+
+    def list_for_account(self, *, account_id: str) -> list[LedgerEntry]: ...
+
+    def balance(self, *, account_id: str, currency: str) -> Money:
+        """The sum of the account's entries. Raises CurrencyMismatch on another currency."""
+        ...
+
+
+class AttemptRepository(Protocol):
+    def add(self, *, attempt: PaymentAttempt) -> None:
+        """Raises AttemptAlreadyActive when the invoice has an active attempt (and `attempt`
+        is active), DuplicateAttempt when the id exists; the transaction stays usable."""
+        ...
+
+    def get(self, *, attempt_id: str) -> PaymentAttempt | None: ...
+    def get_for_update(self, *, attempt_id: str) -> PaymentAttempt | None: ...
+
+    def update(self, *, attempt: PaymentAttempt, expected_status: AttemptStatus) -> bool:
+        """Save every mutable field of `attempt` if the stored status is still
+        `expected_status` (compare-and-set). False when someone else moved it first.
+        Raises AttemptAlreadyActive if moving it to an active status collides."""
+        ...
+
+    def active_for_invoice(self, *, invoice_id: str) -> PaymentAttempt | None: ...
+    def list_for_invoice(self, *, invoice_id: str) -> list[PaymentAttempt]: ...
+
+    def in_flight_amounts(self, *, invoice_ids: Collection[str]) -> dict[str, Money]:
+        """Per invoice, the sum of its attempts in IN_FLIGHT_STATUSES (absent: none)."""
+        ...
+
+    def cancel_scheduled(self, *, invoice_ids: Collection[str], now: datetime,
+                         reason: str) -> list[str]:
+        """Move the invoices' SCHEDULED attempts to CANCELED; returns their ids."""
+        ...
+
+    def due_scheduled(self, *, now: datetime, limit: int) -> list[PaymentAttempt]:
+        """SCHEDULED attempts with `scheduled_for <= now`, earliest first."""
+        ...
+
+    def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,
+              limit: int) -> list[PaymentAttempt]:
+        """Attempts in `statuses` not updated since `older_than`, least recently first."""
+        ...
+
+    def by_provider_ref(self, *, provider_ref: str) -> PaymentAttempt | None: ...
+
+    def failed(self, *, account_id: str | None = None, since: datetime | None = None,
+               failure_class: DeclineKind | None = None,
+               limit: int = 100) -> list[PaymentAttempt]:
+        """FAILED / REQUIRES_ACTION attempts, newest first, for operators to re-queue."""
+        ...
+
+    def created_times(self, *, account_id: str, method: MethodType,
+                      since: datetime) -> list[datetime]:
+        """Creation times of the account's attempts on `method` since `since` (retry cap)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, *, notification: Notification) -> bool:
+        """Queue it; False (nothing written) if its `dedupe_key` is already queued."""
+        ...
+
+    def get(self, *, notification_id: str) -> Notification | None: ...
+    def unsent(self, *, limit: int, max_attempts: int | None = None) -> list[Notification]: ...
+    def list_all(self) -> list[Notification]: ...
+    def mark_sent(self, *, notification_id: str, at: datetime) -> None: ...
+    def record_failure(self, *, notification_id: str) -> None: ...
+
+
+class AuditRepository(Protocol):
+    def add(self, *, entry: AuditEntry) -> None: ...
+    def list(self, *, target: str | None = None, limit: int = 100) -> list[AuditEntry]: ...
+
+
+class UnmatchedTransferRepository(Protocol):
+    def add(self, *, transfer: UnmatchedTransfer) -> None: ...
+    def get(self, *, transfer_id: str) -> UnmatchedTransfer | None: ...
+    def list(self, *, resolved: bool | None = False) -> list[UnmatchedTransfer]: ...
+    def resolve(self, *, transfer_id: str, note: str = "") -> None: ...
+
+
+class WebhookEventRepository(Protocol):
+    def add(self, *, event: WebhookEvent) -> bool:
+        """Store it once; False if (provider, event id) was already stored."""
+        ...
+
+    def get(self, *, provider: str, event_id: str) -> WebhookEvent | None: ...
+    def mark_processed(self, *, provider: str, event_id: str, at: datetime) -> None: ...
+    def unprocessed(self, *, received_before: datetime, limit: int) -> list[WebhookEvent]: ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. `with uow: …; uow.commit()`; leaving without commit (or on
+    an exception) rolls back. Repositories are valid only inside the `with` block."""
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
+    @property
+    def seat_changes(self) -> SeatChangeRepository: ...
+    @property
+    def usage(self) -> UsageRepository: ...
+    @property
+    def invoices(self) -> InvoiceRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def attempts(self) -> AttemptRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def unmatched_transfers(self) -> UnmatchedTransferRepository: ...
+    @property
+    def webhook_events(self) -> WebhookEventRepository: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None: ...
+
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+#: Each `with uow_factory() as uow:` is one fresh transaction (handlers take the factory).
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+__all__ = [
+    "AccountRepository", "AttemptRepository", "AuditRepository", "InvoiceRepository",
+    "LedgerRepository", "OutboxRepository", "SeatChangeRepository", "SubscriptionRepository",
+    "UnitOfWork", "UnitOfWorkFactory", "UnmatchedTransferRepository", "UsageRepository",
+    "WebhookEventRepository",
+]

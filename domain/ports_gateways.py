@@ -1,0 +1,47 @@
+"""Gateway ports: what the collection handlers need from each payment provider.
+
+Every method returns a domain outcome (domain/outcomes.py), never a provider object. Transient
+faults are retried inside the gateway with the attempt's idempotency key; a gateway that runs
+out of retries answers `Unknown`, and the handlers reconcile before anything else.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol
+
+from domain.accounts import Account
+from domain.invoices import Invoice
+from domain.money import Money
+from domain.outcomes import AwaitingTransfer, Outcome
+
+
+class CardGateway(Protocol):
+    def charge(self, *, attempt_id: str, customer: str, payment_method: str, amount: Money,
+               invoice_id: str, account_id: str) -> Outcome: ...
+
+    def find_payment(self, *, attempt_id: str) -> Outcome: ...
+
+
+class DirectDebitGateway(Protocol):
+    def collect(self, *, attempt_id: str, mandate_id: str, amount: Money, invoice_id: str,
+                account_id: str, charge_date: date | None = None) -> Outcome: ...
+
+    def payment_status(self, *, provider_ref: str) -> Outcome: ...
+
+    def find_payment(self, *, attempt_id: str) -> Outcome: ...
+
+
+class WireGateway(Protocol):
+    def publish(self, *, invoice: Invoice, account: Account,
+                due_days: int) -> AwaitingTransfer: ...
+
+
+class Dispatcher(Protocol):
+    """Sends work to the workers (dramatiq messages); handlers never import actors."""
+
+    def route_invoice(self, invoice_id: str) -> None: ...
+    def collect(self, attempt_id: str, method: str) -> None: ...
+    def reconcile(self, attempt_id: str) -> None: ...
+    def send_notification(self, notification_id: str) -> None: ...
+    def retry_open_balances(self, account_id: str) -> None: ...

@@ -1,0 +1,45 @@
+"""Subscriptions: an account's plan, anchored on its start date, and where renewals stand."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+from domain.billing import SubscriptionTerms
+from domain.plans import Plan
+
+
+class SubscriptionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A subscription and its renewal bookkeeping.
+
+    `next_renewal_on` is the next billing date the scheduler must process (indexed: the
+    scheduler's "due" query reads it); `billed_through` the last billing date already
+    processed (None: nothing yet), i.e. the `after` of `domain.renewals.billing_dates`.
+    """
+
+    id: str
+    account_id: str
+    terms: SubscriptionTerms
+    next_renewal_on: date
+    status: SubscriptionStatus = SubscriptionStatus.ACTIVE
+    billed_through: date | None = None
+
+    @classmethod
+    def start(cls, *, id: str, account_id: str, terms: SubscriptionTerms) -> Subscription:
+        """A new subscription, first billed on its start date."""
+        return cls(id=id, account_id=account_id, terms=terms, next_renewal_on=terms.started_on)
+
+    @property
+    def plan(self) -> Plan:
+        return self.terms.plan
+
+    @property
+    def started_on(self) -> date:
+        return self.terms.started_on
