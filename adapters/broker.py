@@ -100,3 +100,15 @@ def make_rate_limiters(*, redis_url: str | None, card_per_second: int,
         direct_debit=WindowRateLimiter(backend, "paycollect:rate:gocardless",
                                        limit=direct_debit_per_second, window=1),
     )
+
+
+def get_configured_broker() -> dramatiq.Broker | None:
+    """The global broker if one of ours was set already (tests, the embedded runtime)."""
+    broker = dramatiq.get_broker() if _has_global_broker() else None
+    return broker if broker is not None and "invoices" in broker.get_declared_queues() else None
+
+
+def _has_global_broker() -> bool:
+    import dramatiq.broker as broker_module
+
+    return getattr(broker_module, "global_broker", None) is not None

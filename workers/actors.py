@@ -1,0 +1,123 @@
+"""dramatiq actors: thin, idempotent, taking ids. The logic lives in workers/handlers/.
+
+`dramatiq workers.actors` (or `paycollect worker`) starts worker processes on these. The broker
+is configured from REDIS_URL before any actor is declared (dramatiq binds actors at import).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dramatiq
+from dramatiq import Retry
+
+from adapters.broker import configure_broker, get_configured_broker
+
+broker = get_configured_broker() or configure_broker()
+
+from workers import runtime  # noqa: E402  (after the broker, on purpose)
+from workers.handlers import accounts, collection, notifications, sweeper  # noqa: E402
+
+log = logging.getLogger("paycollect.actors")
+
+#: Rate-limit waits are not failures: they must never exhaust a message's retries.
+RATE_LIMIT_DELAY_MS = 250
+
+
+def _retry_when(retries: int, exception: BaseException) -> bool:
+    if isinstance(exception, Retry):
+        return True
+    return retries < 20
+
+
+_common: dict[str, Any] = {"retry_when": _retry_when, "min_backoff": 1_000,
+                           "max_backoff": 300_000}
+
+
+@dramatiq.actor(queue_name="invoices", **_common)
+def route_invoice(invoice_id: str) -> None:
+    collection.route_invoice(runtime.deps(), invoice_id=invoice_id)
+
+
+def _collect_rate_limited(limiter_name: str, attempt_id: str) -> None:
+    rt = runtime.current()
+    limiter = getattr(rt.rate_limits, limiter_name)
+    with limiter.acquire(raise_on_failure=False) as acquired:
+        if not acquired:
+            # Retry(delay) re-enqueues without logging an error; _retry_when keeps it from
+            # counting towards exhaustion, unlike a raised RateLimitExceeded.
+            raise Retry(delay=RATE_LIMIT_DELAY_MS)
+        collection.collect_attempt(rt.deps, attempt_id=attempt_id)
+
+
+@dramatiq.actor(queue_name="card", **_common)
+def collect_card(attempt_id: str) -> None:
+    _collect_rate_limited("card", attempt_id)
+
+
+@dramatiq.actor(queue_name="direct_debit", **_common)
+def collect_direct_debit(attempt_id: str) -> None:
+    _collect_rate_limited("direct_debit", attempt_id)
+
+
+@dramatiq.actor(queue_name="wire", **_common)
+def publish_wire_instructions(attempt_id: str) -> None:
+    collection.collect_attempt(runtime.deps(), attempt_id=attempt_id)
+
+
+@dramatiq.actor(queue_name="maintenance", **_common)
+def reconcile_attempt(attempt_id: str) -> None:
+    collection.reconcile_attempt(runtime.deps(), attempt_id=attempt_id)
+
+
+@dramatiq.actor(queue_name="maintenance", **_common)
+def retry_open_balances(account_id: str) -> None:
+    accounts.retry_open_balances(runtime.deps(), account_id=account_id,
+                                 reason="payment method updated")
+
+
+@dramatiq.actor(queue_name="maintenance", **_common)
+def send_notification(notification_id: str) -> None:
+    notifications.send_notification(runtime.deps(), notifier=runtime.current().notifier,
+                                    notification_id=notification_id)
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=0)
+def sweep() -> None:
+    rt = runtime.current()
+    sweeper.sweep(rt.deps, settings=rt.sweep_settings)
+
+
+COLLECTORS = {"card": collect_card, "direct_debit": collect_direct_debit,
+              "wire": publish_wire_instructions}
+
+
+class ActorDispatcher:
+    """The handlers' Dispatcher port, backed by these actors."""
+
+    def route_invoice(self, invoice_id: str) -> None:
+        route_invoice.send(invoice_id)
+
+    def collect(self, attempt_id: str, method: str) -> None:
+        COLLECTORS[method].send(attempt_id)
+
+    def reconcile(self, attempt_id: str) -> None:
+        reconcile_attempt.send(attempt_id)
+
+    def send_notification(self, notification_id: str) -> None:
+        send_notification.send(notification_id)
+
+    def retry_open_balances(self, account_id: str) -> None:
+        retry_open_balances.send(account_id)
+
+
+ACTORS = (route_invoice, collect_card, collect_direct_debit, publish_wire_instructions,
+          reconcile_attempt, retry_open_balances, send_notification, sweep)
+
+
+def rebind(new_broker: dramatiq.Broker) -> None:
+    """Move every actor onto `new_broker` (a fresh embedded run in the same process)."""
+    for actor in ACTORS:
+        actor.broker = new_broker
+        new_broker.declare_actor(actor)

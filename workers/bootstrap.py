@@ -1,0 +1,182 @@
+"""Composition root: the one place that picks concrete adapters from the configuration.
+
+- `build_runtime(settings)`: a worker process's runtime (real providers when their keys are
+  configured, else the built-in simulators started in this process on loopback).
+- `start_embedded(settings, clock=...)`: the embedded mode used by `paycollect simulate`,
+  `make demo` and tests: SQLite (or any URL), dramatiq's in-process broker with worker threads,
+  simulators driven by the given clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from adapters.bank_details import DEMO_BANK_DETAILS, BankDetails, load_bank_details
+from adapters.broker import configure_broker, make_rate_limiters
+from adapters.composer import NoticeComposer
+from adapters.db.engine import create_engine, session_factory
+from adapters.db.migrate import upgrade
+from adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from adapters.gocardless_gateway import GoCardlessGateway
+from adapters.notifier import RecordingNotifier, SmtpNotifier
+from adapters.redis_stream import RedisStreamPublisher
+from adapters.simulators.gocardless.simulator import GoCardlessSimulator
+from adapters.simulators.gocardless.simulator import SimulatorConfig as GoCardlessSimConfig
+from adapters.simulators.server import serve_in_thread
+from adapters.simulators.stripe import SimulatorConfig as StripeSimConfig
+from adapters.simulators.stripe import StripeSimulator, create_app
+from adapters.stripe_gateway import StripeGateway
+from adapters.wire_publisher import WirePublisher
+from domain.clock import Clock, SystemClock
+from domain.ports_notify import Notifier
+from domain.retry_policy import RetryPolicy
+from workers.config import Settings
+from workers.embedded import EmbeddedWorker
+from workers.handlers.deps import Deps
+from workers.handlers.sweeper import SweepSettings
+from workers.runtime import Runtime
+
+log = logging.getLogger("paycollect.bootstrap")
+
+#: The simulators accept any sk_test_ key; this one names itself in logs.
+SIMULATOR_STRIPE_KEY = "sk_test_paycollect_simulator"
+SIMULATOR_GOCARDLESS_TOKEN = "sandbox_paycollect_simulator"
+
+
+@dataclass
+class Providers:
+    stripe: StripeGateway
+    gocardless: GoCardlessGateway
+    stripe_sim: StripeSimulator | None
+    gocardless_sim: GoCardlessSimulator | None
+    closers: list[Callable[[], None]]
+
+
+def start_providers(settings: Settings, *, today: Callable[[], date] | None) -> Providers:
+    """Gateways to the configured providers, or to simulators started here on 127.0.0.1."""
+    closers: list[Callable[[], None]] = []
+    stripe_sim = None
+    if settings.stripe_api_key:
+        stripe_key, stripe_base = settings.stripe_api_key, (
+            settings.stripe_api_base or "https://api.stripe.com")
+    else:
+        stripe_sim = StripeSimulator(StripeSimConfig())
+        server = serve_in_thread(create_app(simulator=stripe_sim))
+        closers += [server.stop, stripe_sim.close]
+        stripe_key, stripe_base = SIMULATOR_STRIPE_KEY, server.url
+    gocardless_sim = None
+    if settings.gocardless_access_token:
+        gc_token = settings.gocardless_access_token
+        gc_base = settings.gocardless_base_url or "https://api.gocardless.com"
+    else:
+        gocardless_sim = GoCardlessSimulator(GoCardlessSimConfig(clock=today)).start()
+        closers.append(gocardless_sim.stop)
+        gc_token, gc_base = SIMULATOR_GOCARDLESS_TOKEN, gocardless_sim.url
+    return Providers(
+        stripe=StripeGateway(api_key=stripe_key, api_base=stripe_base, max_network_retries=0),
+        gocardless=GoCardlessGateway(access_token=gc_token, base_url=gc_base),
+        stripe_sim=stripe_sim, gocardless_sim=gocardless_sim, closers=closers)
+
+
+def _notifier(settings: Settings) -> Notifier:
+    if settings.smtp_url:
+        return SmtpNotifier(smtp_url=settings.smtp_url, sender=settings.mail_from)
+    return RecordingNotifier()
+
+
+def _bank_details(embedded_defaults: bool) -> dict[str, BankDetails]:
+    configured = load_bank_details(os.environ)
+    if configured or not embedded_defaults:
+        return configured
+    return dict(DEMO_BANK_DETAILS)
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None,
+                  today: Callable[[], date] | None = None,
+                  providers: Providers | None = None) -> Runtime:
+    """Everything the actors need, from `settings`."""
+    from workers.actors import ActorDispatcher  # the broker is set by now
+
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    uow_factory = SqlUnitOfWorkFactory(session_factory(engine), clock=clock)
+    providers = providers or start_providers(settings, today=today)
+    notifier = _notifier(settings)
+    stream = RedisStreamPublisher.from_url(settings.redis_url) if settings.redis_url else None
+    bank = _bank_details(embedded_defaults=settings.simulated_providers)
+    wire = WirePublisher(notifier=notifier, stream=stream, bank_details_by_currency=bank)
+    deps = Deps(
+        uow_factory=uow_factory, clock=clock, card=providers.stripe,
+        direct_debit=providers.gocardless, wire=wire, dispatch=ActorDispatcher(),
+        composer=NoticeComposer(),
+        retry_policy=RetryPolicy(schedule_days=settings.retry_schedule_days,
+                                 max_attempts_per_30_days=settings.max_card_attempts_per_30_days),
+        wire_due_days=settings.wire_due_days)
+    rate_limits = make_rate_limiters(
+        redis_url=settings.redis_url, card_per_second=settings.stripe_rate_limit_per_second,
+        direct_debit_per_second=settings.gocardless_rate_limit_per_second)
+    sweep = SweepSettings(stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+                          pending_poll_after=timedelta(
+                              seconds=settings.pending_poll_after_seconds))
+    runtime = Runtime(deps=deps, notifier=notifier, rate_limits=rate_limits,
+                      sweep_settings=sweep, bank_details=bank,
+                      closers=[*providers.closers, engine.dispose])
+    return runtime
+
+
+@dataclass
+class Embedded:
+    """The whole system in one process, for simulation, the demo and tests."""
+
+    runtime: Runtime
+    worker: EmbeddedWorker
+    providers: Providers
+    bank_details: dict[str, BankDetails]
+
+    @property
+    def stripe(self) -> StripeGateway:
+        return self.providers.stripe
+
+    @property
+    def gocardless(self) -> GoCardlessGateway:
+        return self.providers.gocardless
+
+    def advance_providers(self, day: date) -> None:
+        """Let the providers' "later" happen: direct debits move along, disputes open."""
+        if self.providers.gocardless_sim is not None:
+            self.providers.gocardless_sim.advance_to(day)
+        if self.providers.stripe_sim is not None:
+            self.providers.stripe_sim.advance()
+
+    def close(self) -> None:
+        from workers import runtime as runtime_module
+
+        self.worker.stop()
+        self.runtime.close()
+        runtime_module.install(None)
+
+
+def start_embedded(settings: Settings, *, clock: Clock, threads: int = 4,
+                   migrate: bool = True) -> Embedded:
+    """Start the embedded system: stub broker + worker threads, simulators on `clock`."""
+    from workers import runtime as runtime_module
+
+    if settings.redis_url is not None:
+        raise ValueError("the embedded mode runs without REDIS_URL")
+    broker = configure_broker(None)
+    import workers.actors as actors
+
+    actors.rebind(broker)
+    if migrate:
+        upgrade(settings.database_url)
+    providers = start_providers(settings, today=clock.today)
+    runtime = build_runtime(settings, clock=clock, providers=providers)
+    runtime_module.install(runtime)
+    worker = EmbeddedWorker(broker, threads=threads)
+    worker.start()
+    return Embedded(runtime=runtime, worker=worker, providers=providers,
+                    bank_details=runtime.bank_details)

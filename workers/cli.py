@@ -1,0 +1,53 @@
+"""`paycollect`: the command line (simulate, db, worker, wires; operators' console to come)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Paycollect: recurring payment collection.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def simulate(scenario: Path = typer.Argument(..., help="Scenario JSON file"),
+             as_json: bool = typer.Option(False, "--json", help="Print the JSON document")
+             ) -> None:
+    """Replay a scenario through the real system on a fresh embedded database."""
+    from workers.simulate.runner import run_scenario
+    from workers.simulate.scenario import ScenarioError, load_scenario
+
+    try:
+        parsed = load_scenario(scenario)
+    except ScenarioError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    result = run_scenario(parsed)
+    if as_json:
+        typer.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(result.text)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply the migrations to DATABASE_URL."""
+    from adapters.db.migrate import upgrade
+    from workers.config import load_settings
+
+    settings = load_settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+def main() -> None:
+    app(prog_name="paycollect")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

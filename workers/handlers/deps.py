@@ -1,0 +1,34 @@
+"""What every handler needs, built once by workers/bootstrap.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.accounts import Account
+from domain.clock import Clock
+from domain.invoices import Invoice
+from domain.payments import PaymentAttempt
+from domain.ports import UnitOfWorkFactory
+from domain.ports_gateways import CardGateway, DirectDebitGateway, Dispatcher, WireGateway
+from domain.retry_policy import RetryPolicy
+
+
+class MessageComposer(Protocol):
+    """Renders a customer message (subject, text, html) in the account's language."""
+
+    def compose(self, *, kind: str, account: Account, invoice: Invoice | None,
+                attempt: PaymentAttempt | None) -> tuple[str, str, str | None]: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    card: CardGateway
+    direct_debit: DirectDebitGateway
+    wire: WireGateway
+    dispatch: Dispatcher
+    composer: MessageComposer
+    retry_policy: RetryPolicy
+    wire_due_days: int = 30

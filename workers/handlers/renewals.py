@@ -1,0 +1,146 @@
+"""Renewals: issue every invoice that is due, with balance forward, in one transaction each.
+
+Idempotent by construction: an invoice is keyed by (subscription, kind, period start) and the
+database refuses a second one, so re-running a renewal (two schedulers, a redelivered message,
+a catch-up after downtime) changes nothing that is already issued.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from domain.accounts import Account, MethodType
+from domain.balance_forward import OpenBalance, apply_carry, bring_forward
+from domain.billing import InvoiceDraft
+from domain.clock import Clock
+from domain.errors import DuplicateInvoice, UnknownSubscription
+from domain.invoices import Invoice, InvoiceStatus
+from domain.ledger import issued_entry
+from domain.money import Money
+from domain.numbering import invoice_number
+from domain.ports import UnitOfWork, UnitOfWorkFactory
+from domain.renewals import billing_dates, due_invoices
+from domain.wire_reference import make_rf_reference
+
+log = logging.getLogger("paycollect.renewals")
+
+#: Invoice numbers read PC-2026-000042.
+NUMBER_PREFIX = "PC"
+
+
+@dataclass(frozen=True)
+class RenewalSettings:
+    wire_due_days: int = 30
+
+
+def run_due_renewals(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
+                     settings: RenewalSettings, batch_size: int = 200) -> list[str]:
+    """Issue the invoices of every subscription due on or before `as_of`, in batches.
+
+    Returns the ids of the invoices issued (to be routed for collection).
+    """
+    issued: list[str] = []
+    seen: set[str] = set()
+    while True:
+        with uow_factory() as uow:
+            due = [s.id for s in uow.subscriptions.due(as_of=as_of, limit=batch_size)
+                   if s.id not in seen]
+        if not due:
+            return issued
+        for subscription_id in due:
+            seen.add(subscription_id)
+            issued.extend(renew_subscription(uow_factory=uow_factory, clock=clock, as_of=as_of,
+                                             subscription_id=subscription_id,
+                                             settings=settings))
+
+
+def renew_subscription(*, uow_factory: UnitOfWorkFactory, subscription_id: str, as_of: date,
+                       clock: Clock, settings: RenewalSettings) -> list[str]:
+    """Issue the subscription's invoices dated up to `as_of` (catching up missed anchors)."""
+    with uow_factory() as uow:
+        subscription = uow.subscriptions.get(subscription_id=subscription_id)
+        if subscription is None:
+            raise UnknownSubscription(subscription_id)
+        if not uow.subscriptions.claim_renewal(subscription_id=subscription_id,
+                                               now=clock.now(),
+                                               until=clock.now() + timedelta(minutes=5)):
+            return []  # another scheduler holds it; it will do the work
+        account = uow.accounts.get(account_id=subscription.account_id)
+        assert account is not None, "a subscription always has its account"
+        changes = uow.seat_changes.list_for(subscription_id=subscription_id, end=as_of)
+        usage = uow.usage.list_for(subscription_id=subscription_id, end=as_of)
+        drafts = due_invoices(terms=subscription.terms, changes=changes, usage=usage,
+                              after=subscription.billed_through, until=as_of)
+        issued = []
+        for draft in drafts:
+            invoice_id = _issue(uow, account=account, subscription_id=subscription_id,
+                                draft=draft, settings=settings, now=clock.now())
+            if invoice_id is not None:
+                issued.append(invoice_id)
+        days = billing_dates(terms=subscription.terms, after=subscription.billed_through,
+                             until=as_of)
+        following = billing_dates(terms=subscription.terms, after=as_of,
+                                  until=as_of + timedelta(days=62))
+        uow.subscriptions.set_next_renewal(
+            subscription_id=subscription_id,
+            billed_through=days[-1] if days else (subscription.billed_through or as_of),
+            next_renewal_on=following[0], expected_next=subscription.next_renewal_on)
+        uow.commit()
+    for invoice_id in issued:
+        log.info("invoice issued", extra={"invoice_id": invoice_id,
+                                          "subscription_id": subscription_id})
+    return issued
+
+
+def _issue(uow: UnitOfWork, *, account: Account, subscription_id: str, draft: InvoiceDraft,
+           settings: RenewalSettings, now: datetime) -> str | None:
+    if uow.invoices.find_for_period(subscription_id=subscription_id, kind=draft.kind,
+                                    period_start=draft.period.start) is not None:
+        return None  # already issued: re-running a renewal changes nothing
+    invoice_id = str(uuid.uuid4())
+    # Invoices issued the same day (an anniversary's usage and annual invoices) are collected
+    # side by side; only what was owed before the day is brought forward.
+    earlier = [inv for inv in uow.invoices.list_open_for_account(account_id=account.id,
+                                                                 for_update=True)
+               if inv.issued_on < draft.issued_on]
+    in_flight = uow.attempts.in_flight_amounts(invoice_ids=[inv.id for inv in earlier])
+    zero = Money.zero(draft.currency)
+    forward = bring_forward([OpenBalance(inv.id, inv.amount_due, in_flight.get(inv.id, zero))
+                             for inv in earlier], draft.currency)
+    sequence = uow.invoices.next_sequence(issuer=NUMBER_PREFIX, year=draft.issued_on.year)
+    number = invoice_number(prefix=NUMBER_PREFIX, year=draft.issued_on.year, sequence=sequence)
+    method = account.payment_method.type
+    wire = method is MethodType.WIRE
+    invoice = Invoice(
+        id=invoice_id, number=number, account_id=account.id, subscription_id=subscription_id,
+        kind=draft.kind, period=draft.period, issued_on=draft.issued_on,
+        due_on=draft.issued_on + timedelta(days=settings.wire_due_days if wire else 0),
+        currency=draft.currency, payment_method=method.value, lines=draft.lines,
+        previous_amount_due=forward.previous_amount_due, status=InvoiceStatus.OPEN,
+        amount_paid=zero, amount_carried=zero,
+        payment_reference=make_rf_reference(number.replace("-", "")),
+    )
+    try:
+        uow.invoices.add_with_lines(invoice=invoice)
+    except DuplicateInvoice:
+        return None
+    by_id = {inv.id: inv for inv in earlier}
+    closed = []
+    for carry in forward.carries:
+        after = apply_carry(by_id[carry.invoice_id], carry, new_invoice_id=invoice_id)
+        uow.invoices.update_amounts(invoice_id=after.id, amount_paid=after.amount_paid,
+                                    amount_carried=after.amount_carried)
+        if after.status is not InvoiceStatus.OPEN:
+            uow.invoices.update_status(invoice_id=after.id, status=after.status,
+                                       carried_to=after.carried_to)
+            closed.append(after.id)
+    if closed:
+        # Their pending retries stop: the money is now asked for on the new invoice.
+        uow.attempts.cancel_scheduled(invoice_ids=closed, now=now,
+                                      reason=f"carried forward to {number}")
+    uow.ledger.add(entry=issued_entry(invoice), dedupe_key=f"issue:{invoice_id}")
+    return invoice_id
+

@@ -1,0 +1,60 @@
+"""The sweeper: the database is the source of truth, the broker only a fast path.
+
+Each pass re-drives whatever the database says is due and has not progressed, so losing every
+message in Redis (or a worker killed mid-call) delays work and never loses or doubles it:
+- open invoices with something due and no attempt at all → routed;
+- SCHEDULED attempts whose time has come → sent to their worker;
+- attempts stuck PROCESSING / UNKNOWN past a threshold → reconciled with the provider;
+- direct debits PENDING past the poll interval → their status polled at the provider.
+Every message it sends is idempotent, so a sweep racing the normal path is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain.payments import AttemptStatus
+from workers.handlers.deps import Deps
+
+log = logging.getLogger("paycollect.sweeper")
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    stuck_after: timedelta = timedelta(minutes=5)
+    pending_poll_after: timedelta = timedelta(hours=1)
+    batch_size: int = 500
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    routed: int
+    due_retries: int
+    reconciled: int
+    polled: int
+
+
+def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
+    now = deps.clock.now()
+    with deps.uow_factory() as uow:
+        unrouted = uow.invoices.open_without_attempts(limit=settings.batch_size)
+        due = uow.attempts.due_scheduled(now=now, limit=settings.batch_size)
+        stuck = uow.attempts.stuck(statuses=(AttemptStatus.PROCESSING, AttemptStatus.UNKNOWN),
+                                   older_than=now - settings.stuck_after,
+                                   limit=settings.batch_size)
+        pending = uow.attempts.stuck(statuses=(AttemptStatus.PENDING,),
+                                     older_than=now - settings.pending_poll_after,
+                                     limit=settings.batch_size)
+    for invoice_id in unrouted:
+        deps.dispatch.route_invoice(invoice_id)
+    for attempt in due:
+        deps.dispatch.collect(attempt.id, attempt.method.value)
+    for attempt in (*stuck, *pending):
+        deps.dispatch.reconcile(attempt.id)
+    report = SweepReport(routed=len(unrouted), due_retries=len(due), reconciled=len(stuck),
+                         polled=len(pending))
+    if any((report.routed, report.due_retries, report.reconciled, report.polled)):
+        log.info("sweep: %s", report)
+    return report

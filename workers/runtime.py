@@ -1,0 +1,57 @@
+"""The process-wide runtime the actors use: built once from the environment (a worker
+process) or installed by whoever embeds the system (`paycollect simulate`, tests)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.bank_details import BankDetails
+from adapters.broker import ProviderRateLimits
+from domain.ports_notify import Notifier
+from workers.handlers.deps import Deps
+from workers.handlers.sweeper import SweepSettings
+
+
+@dataclass
+class Runtime:
+    deps: Deps
+    notifier: Notifier
+    rate_limits: ProviderRateLimits
+    sweep_settings: SweepSettings
+    #: Wire beneficiary details per currency (printed on wire invoices).
+    bank_details: dict[str, BankDetails]
+    #: Things to stop on shutdown (simulator servers, the embedded worker).
+    closers: list[Any]
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            closer()
+        self.closers.clear()
+
+
+_lock = threading.Lock()
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime | None) -> None:
+    global _current
+    with _lock:
+        _current = runtime
+
+
+def current() -> Runtime:
+    """The installed runtime, or one built from the environment on first use."""
+    global _current
+    with _lock:
+        if _current is None:
+            from workers.bootstrap import build_runtime
+            from workers.config import load_settings
+
+            _current = build_runtime(load_settings())
+        return _current
+
+
+def deps() -> Deps:
+    return current().deps

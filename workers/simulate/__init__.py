@@ -1,0 +1,1 @@
+"""`paycollect simulate`: replay a scenario file through the real system, day by day."""
