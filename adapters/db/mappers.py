@@ -1,0 +1,252 @@
+"""Rows ↔ domain entities. `*_values` give the column values to insert; `*_from_row` rebuild
+the frozen entity. Money becomes `<name>_minor` + the row's `currency` and back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from adapters.db.tables import (
+    AccountRow,
+    AuditRow,
+    InvoiceLineRow,
+    InvoiceRow,
+    LedgerEntryRow,
+    NotificationRow,
+    PaymentAttemptRow,
+    SubscriptionRow,
+    UnmatchedTransferRow,
+    WebhookEventRow,
+)
+from domain.accounts import Account, MethodType, PaymentMethod, Standing
+from domain.billing import SubscriptionTerms
+from domain.invoices import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Period, Section
+from domain.ledger import EntryKind, LedgerEntry
+from domain.money import CurrencyMismatch, Money
+from domain.outcomes import DeclineKind
+from domain.payments import AttemptStatus, PaymentAttempt
+from domain.plans import Interval, Plan
+from domain.records import AuditEntry, Notification, UnmatchedTransfer, WebhookEvent
+from domain.subscriptions import Subscription, SubscriptionStatus
+
+
+def _minor(amount: Money | None, currency: str) -> int | None:
+    if amount is None:
+        return None
+    if amount.currency != currency:
+        raise CurrencyMismatch(f"{amount} stored in a {currency} row")
+    return amount.minor
+
+
+def _money(minor: int | None, currency: str) -> Money | None:
+    return None if minor is None else Money(minor, currency)
+
+
+def method_values(method: PaymentMethod) -> dict[str, Any]:
+    return {"method_type": method.type.value, "method_customer": method.provider_customer,
+            "method_ref": method.provider_method, "method_scheme": method.scheme,
+            "method_usable": method.usable, "method_details": dict(method.details)}
+
+
+def account_values(account: Account, *, now: datetime) -> dict[str, Any]:
+    return {"id": account.id, "name": account.name, "language": account.language,
+            "currency": account.currency, "email": account.email,
+            "standing": account.standing.value, **method_values(account.payment_method),
+            "created_at": now, "updated_at": now}
+
+
+def account_from_row(row: AccountRow) -> Account:
+    method = PaymentMethod(type=MethodType(row.method_type), provider_customer=row.method_customer,
+                           provider_method=row.method_ref, scheme=row.method_scheme,
+                           usable=row.method_usable, details=dict(row.method_details))
+    return Account(id=row.id, name=row.name, currency=row.currency, language=row.language,
+                   email=row.email, standing=Standing(row.standing), payment_method=method)
+
+
+def subscription_values(subscription: Subscription, *, now: datetime) -> dict[str, Any]:
+    terms, plan = subscription.terms, subscription.plan
+    currency = plan.currency
+    return {
+        "id": subscription.id, "account_id": subscription.account_id,
+        "interval": plan.interval.value, "currency": currency,
+        "user_price_minor": _minor(plan.user_price, currency),
+        "number_price_minor": _minor(plan.number_price, currency),
+        "minimum_users": plan.minimum_users, "minimum_numbers": plan.minimum_numbers,
+        "outbound_per_minute_minor": _minor(plan.outbound_per_minute, currency),
+        "toll_free_per_minute_minor": _minor(plan.toll_free_per_minute, currency),
+        "started_on": terms.started_on, "initial_users": terms.users,
+        "initial_numbers": terms.numbers, "status": subscription.status.value,
+        "next_renewal_on": subscription.next_renewal_on,
+        "billed_through": subscription.billed_through, "created_at": now, "updated_at": now,
+    }
+
+
+def subscription_from_row(row: SubscriptionRow) -> Subscription:
+    currency = row.currency
+    plan = Plan(interval=Interval(row.interval), currency=currency,
+                user_price=Money(row.user_price_minor, currency),
+                number_price=Money(row.number_price_minor, currency),
+                minimum_users=row.minimum_users, minimum_numbers=row.minimum_numbers,
+                outbound_per_minute=_money(row.outbound_per_minute_minor, currency),
+                toll_free_per_minute=_money(row.toll_free_per_minute_minor, currency))
+    terms = SubscriptionTerms(plan=plan, started_on=row.started_on, users=row.initial_users,
+                              numbers=row.initial_numbers)
+    return Subscription(id=row.id, account_id=row.account_id, terms=terms,
+                        next_renewal_on=row.next_renewal_on,
+                        status=SubscriptionStatus(row.status), billed_through=row.billed_through)
+
+
+def invoice_values(invoice: Invoice, *, now: datetime) -> dict[str, Any]:
+    currency = invoice.currency
+    return {
+        "id": invoice.id, "number": invoice.number, "account_id": invoice.account_id,
+        "subscription_id": invoice.subscription_id, "kind": invoice.kind.value,
+        "period_start": invoice.period.start, "period_end": invoice.period.end,
+        "issued_on": invoice.issued_on, "due_on": invoice.due_on, "currency": currency,
+        "payment_method": invoice.payment_method,
+        "previous_amount_due_minor": _minor(invoice.previous_amount_due, currency),
+        "charges_minor": invoice.charges.minor, "total_minor": invoice.total.minor,
+        "amount_paid_minor": _minor(invoice.amount_paid, currency),
+        "amount_carried_minor": _minor(invoice.amount_carried, currency),
+        "status": invoice.status.value, "payment_reference": invoice.payment_reference,
+        "carried_to": invoice.carried_to, "meta": dict(invoice.metadata),
+        "created_at": now, "updated_at": now,
+    }
+
+
+def line_values(invoice: Invoice) -> list[dict[str, Any]]:
+    currency = invoice.currency
+    return [
+        {"invoice_id": invoice.id, "position": position, "section": line.section.value,
+         "item": line.item, "description": line.description, "quantity": line.quantity,
+         "unit_amount_minor": _minor(line.unit_amount, currency),
+         "amount_minor": _minor(line.amount, currency), "from_on": line.from_on,
+         "to_on": line.to_on}
+        for position, line in enumerate(invoice.lines)
+    ]
+
+
+def invoice_from_rows(row: InvoiceRow, lines: list[InvoiceLineRow]) -> Invoice:
+    """`lines` must be this invoice's lines in `position` order."""
+    currency = row.currency
+    return Invoice(
+        id=row.id, number=row.number, account_id=row.account_id,
+        subscription_id=row.subscription_id, kind=InvoiceKind(row.kind),
+        period=Period(row.period_start, row.period_end), issued_on=row.issued_on,
+        due_on=row.due_on, currency=currency, payment_method=row.payment_method,
+        lines=tuple(InvoiceLine(section=Section(line.section), description=line.description,
+                                quantity=line.quantity,
+                                unit_amount=Money(line.unit_amount_minor, currency),
+                                amount=Money(line.amount_minor, currency), from_on=line.from_on,
+                                to_on=line.to_on, item=line.item) for line in lines),
+        previous_amount_due=_money(row.previous_amount_due_minor, currency),
+        status=InvoiceStatus(row.status), amount_paid=_money(row.amount_paid_minor, currency),
+        amount_carried=_money(row.amount_carried_minor, currency),
+        payment_reference=row.payment_reference, carried_to=row.carried_to,
+        metadata={str(key): str(value) for key, value in row.meta.items()},
+    )
+
+
+def ledger_values(entry: LedgerEntry, *, dedupe_key: str | None,
+                  now: datetime) -> dict[str, Any]:
+    return {"account_id": entry.account_id, "kind": entry.kind.value,
+            "amount_minor": entry.amount.minor, "currency": entry.amount.currency,
+            "booked_on": entry.on, "invoice_id": entry.invoice_id,
+            "attempt_id": entry.attempt_id, "memo": entry.memo, "dedupe_key": dedupe_key,
+            "created_at": now}
+
+
+def ledger_from_row(row: LedgerEntryRow) -> LedgerEntry:
+    return LedgerEntry(account_id=row.account_id, kind=EntryKind(row.kind),
+                       amount=Money(row.amount_minor, row.currency), on=row.booked_on,
+                       invoice_id=row.invoice_id, attempt_id=row.attempt_id, memo=row.memo)
+
+
+def attempt_values(attempt: PaymentAttempt) -> dict[str, Any]:
+    """Every column but `version`, which the repository manages."""
+    currency = attempt.amount.currency
+    return {
+        "id": attempt.id, "invoice_id": attempt.invoice_id, "account_id": attempt.account_id,
+        "method": attempt.method.value, "number": attempt.number,
+        "amount_minor": attempt.amount.minor, "currency": currency,
+        "status": attempt.status.value, "scheduled_for": attempt.scheduled_for,
+        "provider_ref": attempt.provider_ref, "failure_code": attempt.failure_code,
+        "failure_class": None if attempt.failure_class is None else attempt.failure_class.value,
+        "failure_message": attempt.failure_message,
+        "retry_schedule_days": ",".join(str(day) for day in attempt.retry_schedule_days),
+        "reason": attempt.reason, "first_failed_at": attempt.first_failed_at,
+        "amount_reversed_minor": _minor(attempt.amount_reversed, currency),
+        "reversal_refs": list(attempt.reversal_refs),
+        "cancelled_reversal_refs": list(attempt.cancelled_reversal_refs),
+        "created_at": attempt.created_at, "updated_at": attempt.updated_at,
+    }
+
+
+def attempt_from_row(row: PaymentAttemptRow) -> PaymentAttempt:
+    currency = row.currency
+    return PaymentAttempt(
+        id=row.id, invoice_id=row.invoice_id, account_id=row.account_id,
+        method=MethodType(row.method), number=row.number,
+        amount=Money(row.amount_minor, currency), status=AttemptStatus(row.status),
+        created_at=row.created_at, updated_at=row.updated_at, scheduled_for=row.scheduled_for,
+        provider_ref=row.provider_ref, failure_code=row.failure_code,
+        failure_class=None if row.failure_class is None else DeclineKind(row.failure_class),
+        failure_message=row.failure_message,
+        retry_schedule_days=tuple(int(day) for day in row.retry_schedule_days.split(",") if day),
+        reason=row.reason, first_failed_at=row.first_failed_at,
+        amount_reversed=_money(row.amount_reversed_minor, currency),
+        reversal_refs=tuple(row.reversal_refs),
+        cancelled_reversal_refs=tuple(row.cancelled_reversal_refs),
+    )
+
+
+def notification_values(notification: Notification) -> dict[str, Any]:
+    return {"id": notification.id, "account_id": notification.account_id,
+            "kind": notification.kind, "dedupe_key": notification.dedupe_key,
+            "to_address": notification.to_address, "subject": notification.subject,
+            "body_text": notification.body_text, "body_html": notification.body_html,
+            "created_at": notification.created_at, "sent_at": notification.sent_at,
+            "attempts": notification.attempts}
+
+
+def notification_from_row(row: NotificationRow) -> Notification:
+    return Notification(id=row.id, account_id=row.account_id, kind=row.kind,
+                        dedupe_key=row.dedupe_key, to_address=row.to_address,
+                        subject=row.subject, body_text=row.body_text,
+                        created_at=row.created_at, body_html=row.body_html,
+                        sent_at=row.sent_at, attempts=row.attempts)
+
+
+def audit_values(entry: AuditEntry) -> dict[str, Any]:
+    return {"at": entry.at, "actor": entry.actor, "action": entry.action,
+            "target": entry.target, "reason": entry.reason, "details": dict(entry.details)}
+
+
+def audit_from_row(row: AuditRow) -> AuditEntry:
+    return AuditEntry(at=row.at, actor=row.actor, action=row.action, target=row.target,
+                      reason=row.reason, details=dict(row.details))
+
+
+def transfer_values(transfer: UnmatchedTransfer) -> dict[str, Any]:
+    return {"id": transfer.id, "reference": transfer.reference,
+            "amount_minor": transfer.amount.minor, "currency": transfer.amount.currency,
+            "received_on": transfer.received_on, "note": transfer.note,
+            "resolved": transfer.resolved}
+
+
+def transfer_from_row(row: UnmatchedTransferRow) -> UnmatchedTransfer:
+    return UnmatchedTransfer(id=row.id, reference=row.reference,
+                             amount=Money(row.amount_minor, row.currency),
+                             received_on=row.received_on, note=row.note, resolved=row.resolved)
+
+
+def webhook_values(event: WebhookEvent) -> dict[str, Any]:
+    return {"provider": event.provider, "event_id": event.event_id, "type": event.type,
+            "payload": event.payload, "received_at": event.received_at,
+            "processed_at": event.processed_at}
+
+
+def webhook_from_row(row: WebhookEventRow) -> WebhookEvent:
+    return WebhookEvent(provider=row.provider, event_id=row.event_id, type=row.type,
+                        payload=dict(row.payload), received_at=row.received_at,
+                        processed_at=row.processed_at)

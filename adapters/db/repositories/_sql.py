@@ -1,0 +1,72 @@
+"""Small SQL helpers shared by the repositories: savepoints, upserts, constraint names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Index, Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.schema import ColumnCollectionConstraint
+from sqlmodel import Session, SQLModel
+
+_S = TypeVar("_S", bound=Select[Any])
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a SQLModel table class (Core inserts skip ORM overhead)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]  # set by the metaclass
+
+
+def fresh(statement: _S) -> _S:
+    """Overwrite identity-map objects with what the database says now.
+
+    The repositories write through Core UPDATEs and other transactions write too; without
+    this a second read in the same session would return the first read's stale attributes.
+    """
+    return statement.execution_options(populate_existing=True)
+
+
+def insert(session: Session, table: Table, values: dict[str, Any]) -> None:
+    """INSERT one row. Values go in as parameters, not into the statement: the statement is
+    then the same every time and SQLAlchemy compiles it once (much faster in hot paths)."""
+    session.exec(table.insert(), params=values)
+
+
+def insert_unless_exists(session: Session, table: Table, values: dict[str, Any],
+                         *, conflict_on: Sequence[str] | None = None) -> bool:
+    """INSERT … ON CONFLICT [(conflict_on)] DO NOTHING; True when the row was inserted.
+
+    No error is raised and the transaction is not aborted when the row exists. Without
+    `conflict_on`, a clash with any unique constraint or index counts (no savepoint needed,
+    which saves two round trips in hot paths); other errors (foreign keys…) still raise.
+    """
+    dialect = session.get_bind().dialect.name
+    build = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (build(table)
+                 .on_conflict_do_nothing(index_elements=None if conflict_on is None
+                                         else list(conflict_on))
+                 # rowcount is unreliable with RETURNING (PostgreSQL adds it for serial keys).
+                 .returning(*table.primary_key.columns))
+    return session.exec(statement, params=values).first() is not None
+
+
+def violates(error: IntegrityError, constraint: Index | ColumnCollectionConstraint) -> bool:
+    """Whether `error` is a violation of `constraint` (by name on PostgreSQL; SQLite only
+    names the columns: "UNIQUE constraint failed: table.col1, table.col2")."""
+    diag = getattr(error.orig, "diag", None)
+    if diag is not None:
+        return bool(getattr(diag, "constraint_name", None) == constraint.name)
+    table = cast(Table, constraint.table)
+    columns = ", ".join(f"{table.name}.{column.name}" for column in constraint.columns)
+    return str(error.orig).endswith(f"UNIQUE constraint failed: {columns}")
+
+
+def unique_index(table: Table, name: str) -> Index:
+    for index in table.indexes:
+        if index.name == name:
+            return index
+    raise LookupError(f"{table.name} has no index {name}")

@@ -1,0 +1,56 @@
+"""Accounts, and their payment method columns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from adapters.db import mappers
+from adapters.db.repositories._sql import fresh, insert, table_of
+from adapters.db.tables import AccountRow
+from domain.accounts import Account, PaymentMethod, Standing
+from domain.errors import UnknownAccount
+
+_TABLE = table_of(AccountRow)
+
+
+class SqlAccountRepository:
+    def __init__(self, session: Session, clock: Callable[[], datetime]) -> None:
+        self._session = session
+        self._now = clock
+
+    def add(self, *, account: Account) -> None:
+        insert(self._session, _TABLE, mappers.account_values(account, now=self._now()))
+
+    def get(self, *, account_id: str) -> Account | None:
+        row = self._session.exec(fresh(select(AccountRow).where(AccountRow.id == account_id)))
+        found = row.first()
+        return None if found is None else mappers.account_from_row(found)
+
+    def get_many(self, *, account_ids: Collection[str]) -> dict[str, Account]:
+        if not account_ids:
+            return {}
+        rows = self._session.exec(fresh(select(AccountRow).where(
+            col(AccountRow.id).in_(list(account_ids)))))
+        return {row.id: mappers.account_from_row(row) for row in rows}
+
+    def list(self, *, standing: Standing | None = None) -> list[Account]:
+        statement = select(AccountRow).order_by(col(AccountRow.id))
+        if standing is not None:
+            statement = statement.where(AccountRow.standing == standing.value)
+        return [mappers.account_from_row(row) for row in self._session.exec(fresh(statement))]
+
+    def update_standing(self, *, account_id: str, standing: Standing) -> None:
+        self._update(account_id, {"standing": standing.value})
+
+    def update_payment_method(self, *, account_id: str, method: PaymentMethod) -> None:
+        self._update(account_id, mappers.method_values(method))
+
+    def _update(self, account_id: str, values: dict[str, Any]) -> None:
+        result = self._session.exec(_TABLE.update().where(_TABLE.c.id == account_id)
+                                    .values(**values, updated_at=self._now()))
+        if result.rowcount != 1:
+            raise UnknownAccount(account_id)

@@ -1,0 +1,49 @@
+"""The append-only ledger: add and read, never update or delete."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from adapters.db import mappers
+from adapters.db.repositories._sql import insert, insert_unless_exists, table_of
+from adapters.db.tables import LedgerEntryRow
+from domain.ledger import LedgerEntry
+from domain.money import CurrencyMismatch, Money
+
+_TABLE = table_of(LedgerEntryRow)
+
+
+class SqlLedgerRepository:
+    def __init__(self, session: Session, clock: Callable[[], datetime]) -> None:
+        self._session = session
+        self._now = clock
+
+    def add(self, *, entry: LedgerEntry, dedupe_key: str | None = None) -> bool:
+        values = mappers.ledger_values(entry, dedupe_key=dedupe_key, now=self._now())
+        if dedupe_key is None:
+            insert(self._session, _TABLE, values)
+            return True
+        return insert_unless_exists(self._session, _TABLE, values, conflict_on=["dedupe_key"])
+
+    def list_for_account(self, *, account_id: str) -> list[LedgerEntry]:
+        # Entries are immutable: no identity map refresh needed.
+        rows = self._session.exec(select(LedgerEntryRow)
+                                  .where(LedgerEntryRow.account_id == account_id)
+                                  .order_by(col(LedgerEntryRow.id)))
+        return [mappers.ledger_from_row(row) for row in rows]
+
+    def balance(self, *, account_id: str, currency: str) -> Money:
+        sums = self._session.exec(
+            select(col(LedgerEntryRow.currency), func.sum(col(LedgerEntryRow.amount_minor)))
+            .where(LedgerEntryRow.account_id == account_id)
+            .group_by(col(LedgerEntryRow.currency))).all()
+        total = Money.zero(currency)
+        for entry_currency, minor in sums:
+            if entry_currency != currency:
+                raise CurrencyMismatch(f"{account_id} has {entry_currency} ledger entries")
+            total = total + Money(int(minor), currency)
+        return total

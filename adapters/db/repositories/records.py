@@ -1,0 +1,132 @@
+"""The outbox, the audit log, unmatched wires and stored webhook events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from adapters.db import mappers
+from adapters.db.repositories._sql import fresh, insert, insert_unless_exists, table_of
+from adapters.db.tables import AuditRow, NotificationRow, UnmatchedTransferRow, WebhookEventRow
+from domain.errors import NotFound
+from domain.records import AuditEntry, Notification, UnmatchedTransfer, WebhookEvent
+
+_NOTIFICATIONS = table_of(NotificationRow)
+_TRANSFERS = table_of(UnmatchedTransferRow)
+_WEBHOOKS = table_of(WebhookEventRow)
+
+
+class SqlOutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, *, notification: Notification) -> bool:
+        return insert_unless_exists(self._session, _NOTIFICATIONS,
+                                    mappers.notification_values(notification),
+                                    conflict_on=["dedupe_key"])
+
+    def get(self, *, notification_id: str) -> Notification | None:
+        row = self._session.exec(fresh(select(NotificationRow).where(
+            NotificationRow.id == notification_id))).first()
+        return None if row is None else mappers.notification_from_row(row)
+
+    def unsent(self, *, limit: int, max_attempts: int | None = None) -> list[Notification]:
+        statement = select(NotificationRow).where(col(NotificationRow.sent_at).is_(None))
+        if max_attempts is not None:
+            statement = statement.where(col(NotificationRow.attempts) < max_attempts)
+        rows = self._session.exec(fresh(statement.order_by(col(NotificationRow.created_at),
+                                                           col(NotificationRow.id))
+                                        .limit(limit)))
+        return [mappers.notification_from_row(row) for row in rows]
+
+    def list_all(self) -> list[Notification]:
+        rows = self._session.exec(fresh(select(NotificationRow).order_by(
+            col(NotificationRow.created_at), col(NotificationRow.id))))
+        return [mappers.notification_from_row(row) for row in rows]
+
+    def mark_sent(self, *, notification_id: str, at: datetime) -> None:
+        self._update(notification_id, sent_at=at, attempts=_NOTIFICATIONS.c.attempts + 1)
+
+    def record_failure(self, *, notification_id: str) -> None:
+        self._update(notification_id, attempts=_NOTIFICATIONS.c.attempts + 1)
+
+    def _update(self, notification_id: str, **values: object) -> None:
+        result = self._session.exec(_NOTIFICATIONS.update()
+                                    .where(_NOTIFICATIONS.c.id == notification_id)
+                                    .values(**values))
+        if result.rowcount != 1:
+            raise NotFound(f"notification {notification_id}")
+
+
+class SqlAuditRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, *, entry: AuditEntry) -> None:
+        insert(self._session, table_of(AuditRow), mappers.audit_values(entry))
+
+    def list(self, *, target: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        statement = select(AuditRow)
+        if target is not None:
+            statement = statement.where(AuditRow.target == target)
+        rows = self._session.exec(statement.order_by(col(AuditRow.id)).limit(limit))
+        return [mappers.audit_from_row(row) for row in rows]
+
+
+class SqlUnmatchedTransferRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, *, transfer: UnmatchedTransfer) -> None:
+        insert(self._session, _TRANSFERS, mappers.transfer_values(transfer))
+
+    def get(self, *, transfer_id: str) -> UnmatchedTransfer | None:
+        row = self._session.exec(fresh(select(UnmatchedTransferRow).where(
+            UnmatchedTransferRow.id == transfer_id))).first()
+        return None if row is None else mappers.transfer_from_row(row)
+
+    def list(self, *, resolved: bool | None = False) -> list[UnmatchedTransfer]:
+        statement = select(UnmatchedTransferRow)
+        if resolved is not None:
+            statement = statement.where(UnmatchedTransferRow.resolved == resolved)
+        rows = self._session.exec(fresh(statement.order_by(col(UnmatchedTransferRow.received_on),
+                                                           col(UnmatchedTransferRow.id))))
+        return [mappers.transfer_from_row(row) for row in rows]
+
+    def resolve(self, *, transfer_id: str, note: str = "") -> None:
+        result = self._session.exec(_TRANSFERS.update().where(_TRANSFERS.c.id == transfer_id)
+                                    .values(resolved=True, note=note))
+        if result.rowcount != 1:
+            raise NotFound(f"unmatched transfer {transfer_id}")
+
+
+class SqlWebhookEventRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, *, event: WebhookEvent) -> bool:
+        return insert_unless_exists(self._session, _WEBHOOKS, mappers.webhook_values(event),
+                                    conflict_on=["provider", "event_id"])
+
+    def get(self, *, provider: str, event_id: str) -> WebhookEvent | None:
+        row = self._session.exec(fresh(select(WebhookEventRow).where(
+            WebhookEventRow.provider == provider, WebhookEventRow.event_id == event_id))).first()
+        return None if row is None else mappers.webhook_from_row(row)
+
+    def mark_processed(self, *, provider: str, event_id: str, at: datetime) -> None:
+        result = self._session.exec(_WEBHOOKS.update()
+                                    .where(_WEBHOOKS.c.provider == provider,
+                                           _WEBHOOKS.c.event_id == event_id)
+                                    .values(processed_at=at))
+        if result.rowcount != 1:
+            raise NotFound(f"webhook event {provider}/{event_id}")
+
+    def unprocessed(self, *, received_before: datetime, limit: int) -> list[WebhookEvent]:
+        rows = self._session.exec(fresh(
+            select(WebhookEventRow)
+            .where(col(WebhookEventRow.processed_at).is_(None),
+                   col(WebhookEventRow.received_at) < received_before)
+            .order_by(col(WebhookEventRow.received_at), col(WebhookEventRow.event_id))
+            .limit(limit)))
+        return [mappers.webhook_from_row(row) for row in rows]

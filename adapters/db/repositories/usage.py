@@ -1,0 +1,67 @@
+"""Seat changes and call minutes: the subscription's history the invoice builder reads."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from adapters.db.repositories._sql import insert, table_of
+from adapters.db.tables import SeatChangeRow, UsageRecordRow
+from domain.plans import UnitKind
+from domain.seats import SeatChange
+from domain.usage import UsageRecord
+
+_SEATS = table_of(SeatChangeRow)
+_USAGE = table_of(UsageRecordRow)
+
+
+def _between(column: Any, start: date | None, end: date | None) -> list[Any]:
+    bounds = []
+    if start is not None:
+        bounds.append(column >= start)
+    if end is not None:
+        bounds.append(column < end)
+    return bounds
+
+
+class SqlSeatChangeRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, *, subscription_id: str, change: SeatChange) -> None:
+        insert(self._session, _SEATS, {"subscription_id": subscription_id,
+                                       "kind": change.kind.value, "delta": change.delta,
+                                       "effective_on": change.on})
+
+    def list_for(self, *, subscription_id: str, start: date | None = None,
+                 end: date | None = None) -> list[SeatChange]:
+        # Changes are immutable rows: plain column tuples, no identity map needed.
+        rows = self._session.exec(
+            select(col(SeatChangeRow.kind), col(SeatChangeRow.delta),
+                   col(SeatChangeRow.effective_on))
+            .where(SeatChangeRow.subscription_id == subscription_id,
+                   *_between(col(SeatChangeRow.effective_on), start, end))
+            .order_by(col(SeatChangeRow.effective_on), col(SeatChangeRow.id)))
+        return [SeatChange(UnitKind(kind), delta, on) for kind, delta, on in rows]
+
+
+class SqlUsageRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, *, subscription_id: str, record: UsageRecord) -> None:
+        insert(self._session, _USAGE, {"subscription_id": subscription_id, "used_on": record.on,
+                                       "outbound_minutes": record.outbound_minutes,
+                                       "toll_free_minutes": record.toll_free_minutes})
+
+    def list_for(self, *, subscription_id: str, start: date | None = None,
+                 end: date | None = None) -> list[UsageRecord]:
+        rows = self._session.exec(
+            select(col(UsageRecordRow.used_on), col(UsageRecordRow.outbound_minutes),
+                   col(UsageRecordRow.toll_free_minutes))
+            .where(UsageRecordRow.subscription_id == subscription_id,
+                   *_between(col(UsageRecordRow.used_on), start, end))
+            .order_by(col(UsageRecordRow.used_on), col(UsageRecordRow.id)))
+        return [UsageRecord(on, outbound, toll_free) for on, outbound, toll_free in rows]

@@ -1,0 +1,314 @@
+"""The schema, as SQLModel tables. Migrations in `migrations/` must produce exactly this.
+
+Money is `<name>_minor BIGINT` + `currency CHAR(3)`; dates are DATE; instants are UTC
+(`UTCDateTime`). Enums are stored as their string values (no database enum types, so adding
+a status needs no migration). Day columns avoid the SQL keyword `on`: `effective_on`,
+`used_on`, `booked_on`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CHAR,
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+from adapters.db.types import BIGINT_PK, UTCDateTime
+from domain.payments import ACTIVE_STATUSES
+
+#: Deterministic constraint names, so migrations and error handling can refer to them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: The partial unique index: at most one active attempt per invoice.
+ONE_ACTIVE_ATTEMPT = "uq_payment_attempts_one_active_per_invoice"
+#: At most one invoice of a kind per subscription and period start.
+ONE_INVOICE_PER_PERIOD = "uq_invoices_subscription_kind_period"
+
+_ACTIVE = ", ".join(f"'{status.value}'" for status in sorted(ACTIVE_STATUSES))
+_ACTIVE_WHERE = text(f"status IN ({_ACTIVE})")
+
+
+def _money(*, nullable: bool = False) -> Any:
+    return Field(default=None if nullable else 0, sa_type=BigInteger, nullable=nullable)
+
+
+def _currency() -> Any:
+    return Field(sa_type=CHAR(3))
+
+
+def _label(length: int = 32) -> Any:
+    return Field(sa_type=String(length))
+
+
+def _instant(*, nullable: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable)
+
+
+class AccountRow(SQLModel, table=True):
+    __tablename__ = "accounts"
+
+    id: str = Field(primary_key=True, sa_type=Text)
+    name: str = Field(sa_type=Text)
+    language: str = _label(16)
+    currency: str = _currency()
+    email: str | None = Field(default=None, sa_type=Text)
+    standing: str = _label(16)
+    method_type: str = _label(16)
+    method_customer: str | None = Field(default=None, sa_type=Text)
+    method_ref: str | None = Field(default=None, sa_type=Text)
+    method_scheme: str | None = Field(default=None, sa_type=String(32))
+    method_usable: bool = True
+    method_details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+
+
+class SubscriptionRow(SQLModel, table=True):
+    __tablename__ = "subscriptions"
+
+    id: str = Field(primary_key=True, sa_type=Text)
+    account_id: str = Field(foreign_key="accounts.id", index=True, sa_type=Text)
+    interval: str = _label(16)
+    currency: str = _currency()
+    user_price_minor: int = _money()
+    number_price_minor: int = _money()
+    minimum_users: int = 0
+    minimum_numbers: int = 0
+    outbound_per_minute_minor: int | None = _money(nullable=True)
+    toll_free_per_minute_minor: int | None = _money(nullable=True)
+    #: The anchor: renewals fall on this day of the month (or of the year).
+    started_on: date
+    initial_users: int = 0
+    initial_numbers: int = 0
+    status: str = _label(16)
+    #: The scheduler's due query reads this index.
+    next_renewal_on: date = Field(index=True)
+    billed_through: date | None = None
+    #: A renewal worker's lease: others skip the subscription until it expires.
+    renewal_claimed_until: datetime | None = _instant(nullable=True)
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+
+
+class SeatChangeRow(SQLModel, table=True):
+    __tablename__ = "seat_changes"
+    __table_args__ = (Index(None, "subscription_id", "effective_on"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIGINT_PK)
+    subscription_id: str = Field(foreign_key="subscriptions.id", sa_type=Text)
+    kind: str = _label(16)
+    delta: int
+    effective_on: date
+
+
+class UsageRecordRow(SQLModel, table=True):
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        Index(None, "subscription_id", "used_on"),
+        CheckConstraint("outbound_minutes >= 0", name="outbound_minutes_not_negative"),
+        CheckConstraint("toll_free_minutes >= 0", name="toll_free_minutes_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIGINT_PK)
+    subscription_id: str = Field(foreign_key="subscriptions.id", sa_type=Text)
+    used_on: date
+    outbound_minutes: int = 0
+    toll_free_minutes: int = 0
+
+
+class InvoiceRow(SQLModel, table=True):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "kind", "period_start", name=ONE_INVOICE_PER_PERIOD),
+        Index(None, "account_id", "status"),
+    )
+
+    id: str = Field(primary_key=True, sa_type=Text)
+    number: str = Field(unique=True, sa_type=Text)
+    account_id: str = Field(foreign_key="accounts.id", sa_type=Text)
+    subscription_id: str = Field(foreign_key="subscriptions.id", sa_type=Text)
+    kind: str = _label(16)
+    period_start: date
+    period_end: date
+    issued_on: date
+    due_on: date
+    currency: str = _currency()
+    payment_method: str = _label(16)
+    previous_amount_due_minor: int | None = _money(nullable=True)
+    #: Derived (the lines' sum, and that plus the previous amount due), kept for reports.
+    charges_minor: int = _money()
+    total_minor: int = _money()
+    amount_paid_minor: int | None = _money(nullable=True)
+    amount_carried_minor: int | None = _money(nullable=True)
+    status: str = _label(24)
+    #: Wire: the creditor reference printed on the invoice, matched against bank statements.
+    payment_reference: str | None = Field(default=None, unique=True, sa_type=Text)
+    carried_to: str | None = Field(default=None, sa_type=Text)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    #: The dunning policy in force when the invoice fell overdue (copied, like retry days).
+    dunning_policy: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+
+
+class InvoiceLineRow(SQLModel, table=True):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (UniqueConstraint("invoice_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIGINT_PK)
+    invoice_id: str = Field(foreign_key="invoices.id", sa_type=Text)
+    position: int
+    section: str = _label(16)
+    item: str = _label(32)
+    description: str = Field(sa_type=Text)
+    quantity: int = Field(sa_type=BigInteger)
+    #: In the invoice's currency.
+    unit_amount_minor: int = _money()
+    amount_minor: int = _money()
+    from_on: date | None = None
+    to_on: date | None = None
+
+
+class InvoiceSequenceRow(SQLModel, table=True):
+    """Gapless invoice numbering: one counter row per issuer and year."""
+
+    __tablename__ = "invoice_sequences"
+
+    issuer: str = Field(primary_key=True, sa_type=String(32))
+    year: int = Field(primary_key=True)
+    last_value: int = 0
+
+
+class LedgerEntryRow(SQLModel, table=True):
+    """Append only: the repository offers no update and no delete."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index(None, "account_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIGINT_PK)
+    account_id: str = Field(foreign_key="accounts.id", sa_type=Text)
+    kind: str = _label(24)
+    #: Signed: debits positive, credits negative.
+    amount_minor: int = _money()
+    currency: str = _currency()
+    booked_on: date
+    invoice_id: str | None = Field(default=None, foreign_key="invoices.id", sa_type=Text)
+    attempt_id: str | None = Field(default=None, foreign_key="payment_attempts.id",
+                                   sa_type=Text)
+    memo: str = Field(default="", sa_type=Text)
+    #: e.g. "settle:<attempt id>": applying the same settlement twice cannot double-credit.
+    dedupe_key: str | None = Field(default=None, unique=True, sa_type=Text)
+    created_at: datetime = _instant()
+
+
+class PaymentAttemptRow(SQLModel, table=True):
+    __tablename__ = "payment_attempts"
+    __table_args__ = (
+        Index(ONE_ACTIVE_ATTEMPT, "invoice_id", unique=True,
+              sqlite_where=_ACTIVE_WHERE, postgresql_where=_ACTIVE_WHERE),
+        Index(None, "status", "scheduled_for"),
+        Index(None, "account_id", "created_at"),
+    )
+
+    #: Also the provider idempotency key.
+    id: str = Field(primary_key=True, sa_type=Text)
+    invoice_id: str = Field(foreign_key="invoices.id", sa_type=Text)
+    account_id: str = Field(foreign_key="accounts.id", sa_type=Text)
+    method: str = _label(16)
+    number: int
+    amount_minor: int = _money()
+    currency: str = _currency()
+    status: str = _label(24)
+    scheduled_for: datetime | None = _instant(nullable=True)
+    provider_ref: str | None = Field(default=None, index=True, sa_type=Text)
+    failure_code: str | None = Field(default=None, sa_type=Text)
+    failure_class: str | None = Field(default=None, sa_type=String(24))
+    failure_message: str | None = Field(default=None, sa_type=Text)
+    #: Comma-separated days after the first failure, e.g. "1,3,5,7" ("" for none).
+    retry_schedule_days: str = Field(default="", sa_type=Text)
+    reason: str = Field(default="", sa_type=Text)
+    first_failed_at: datetime | None = _instant(nullable=True)
+    amount_reversed_minor: int | None = _money(nullable=True)
+    reversal_refs: list[str] = Field(default_factory=list, sa_type=JSON)
+    cancelled_reversal_refs: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    #: Optimistic locking: bumped on every update.
+    version: int = 1
+
+
+class UnmatchedTransferRow(SQLModel, table=True):
+    __tablename__ = "unmatched_transfers"
+
+    id: str = Field(primary_key=True, sa_type=Text)
+    reference: str = Field(index=True, sa_type=Text)
+    amount_minor: int = _money()
+    currency: str = _currency()
+    received_on: date
+    note: str = Field(default="", sa_type=Text)
+    resolved: bool = False
+
+
+class NotificationRow(SQLModel, table=True):
+    """The outbox: written in the business transaction, delivered after commit."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index(None, "sent_at", "created_at"),)
+
+    id: str = Field(primary_key=True, sa_type=Text)
+    account_id: str = Field(foreign_key="accounts.id", sa_type=Text)
+    kind: str = _label(48)
+    dedupe_key: str = Field(unique=True, sa_type=Text)
+    to_address: str = Field(sa_type=Text)
+    subject: str = Field(sa_type=Text)
+    body_text: str = Field(sa_type=Text)
+    body_html: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _instant()
+    sent_at: datetime | None = _instant(nullable=True)
+    attempts: int = 0
+
+
+class AuditRow(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIGINT_PK)
+    at: datetime = _instant()
+    actor: str = Field(sa_type=Text)
+    action: str = Field(sa_type=Text)
+    target: str = Field(index=True, sa_type=Text)
+    reason: str = Field(default="", sa_type=Text)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class WebhookEventRow(SQLModel, table=True):
+    """Provider events, stored once by (provider, event id)."""
+
+    __tablename__ = "webhook_events"
+
+    provider: str = Field(primary_key=True, sa_type=String(32))
+    event_id: str = Field(primary_key=True, sa_type=Text)
+    type: str = Field(sa_type=Text)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    received_at: datetime = _instant()
+    processed_at: datetime | None = Field(default=None, index=True, sa_type=UTCDateTime)
+
+
+#: Every table, parents before children (the order to create, the reverse to clear).
+METADATA = SQLModel.metadata

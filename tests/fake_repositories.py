@@ -1,0 +1,448 @@
+"""The in-memory repositories behind `tests.fakes.FakeUnitOfWork` (see its docstring)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from domain.accounts import Account, MethodType, PaymentMethod, Standing
+from domain.errors import (
+    AttemptAlreadyActive,
+    DuplicateAttempt,
+    DuplicateInvoice,
+    NotFound,
+    UnknownAccount,
+    UnknownInvoice,
+    UnknownSubscription,
+)
+from domain.invoices import Invoice, InvoiceKind, InvoiceStatus
+from domain.ledger import LedgerEntry
+from domain.money import CurrencyMismatch, Money
+from domain.outcomes import DeclineKind
+from domain.payments import ACTIVE_STATUSES, IN_FLIGHT_STATUSES, AttemptStatus, PaymentAttempt
+from domain.records import AuditEntry, Notification, UnmatchedTransfer, WebhookEvent
+from domain.seats import SeatChange
+from domain.subscriptions import Subscription, SubscriptionStatus
+from domain.usage import UsageRecord
+
+
+@dataclass
+class FakeState:
+    accounts: dict[str, Account] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    leases: dict[str, datetime] = field(default_factory=dict)
+    seat_changes: dict[str, list[SeatChange]] = field(default_factory=dict)
+    usage: dict[str, list[UsageRecord]] = field(default_factory=dict)
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    dunning_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    sequences: dict[tuple[str, int], int] = field(default_factory=dict)
+    ledger: list[tuple[LedgerEntry, str | None]] = field(default_factory=list)
+    attempts: dict[str, PaymentAttempt] = field(default_factory=dict)
+    outbox: dict[str, Notification] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+    transfers: dict[str, UnmatchedTransfer] = field(default_factory=dict)
+    webhooks: dict[tuple[str, str], WebhookEvent] = field(default_factory=dict)
+
+
+def _between(day: date, start: date | None, end: date | None) -> bool:
+    return (start is None or day >= start) and (end is None or day < end)
+
+
+class FakeAccountRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add(self, *, account: Account) -> None:
+        if account.id in self._s.accounts:
+            raise ValueError(f"account {account.id} exists")
+        self._s.accounts[account.id] = account
+
+    def get(self, *, account_id: str) -> Account | None:
+        return self._s.accounts.get(account_id)
+
+    def get_many(self, *, account_ids: Collection[str]) -> dict[str, Account]:
+        return {i: self._s.accounts[i] for i in account_ids if i in self._s.accounts}
+
+    def list(self, *, standing: Standing | None = None) -> list[Account]:
+        return [a for _, a in sorted(self._s.accounts.items())
+                if standing is None or a.standing is standing]
+
+    def update_standing(self, *, account_id: str, standing: Standing) -> None:
+        self._s.accounts[account_id] = replace(self._existing(account_id), standing=standing)
+
+    def update_payment_method(self, *, account_id: str, method: PaymentMethod) -> None:
+        self._s.accounts[account_id] = replace(self._existing(account_id), payment_method=method)
+
+    def _existing(self, account_id: str) -> Account:
+        if account_id not in self._s.accounts:
+            raise UnknownAccount(account_id)
+        return self._s.accounts[account_id]
+
+
+class FakeSubscriptionRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add(self, *, subscription: Subscription) -> None:
+        self._s.subscriptions[subscription.id] = subscription
+
+    def get(self, *, subscription_id: str) -> Subscription | None:
+        return self._s.subscriptions.get(subscription_id)
+
+    def list_for_account(self, *, account_id: str) -> list[Subscription]:
+        return sorted((s for s in self._s.subscriptions.values() if s.account_id == account_id),
+                      key=lambda s: (s.started_on, s.id))
+
+    def due(self, *, as_of: date, limit: int) -> list[Subscription]:
+        due = [s for s in self._s.subscriptions.values()
+               if s.status is SubscriptionStatus.ACTIVE and s.next_renewal_on <= as_of]
+        return sorted(due, key=lambda s: (s.next_renewal_on, s.id))[:limit]
+
+    def set_next_renewal(self, *, subscription_id: str, billed_through: date,
+                         next_renewal_on: date, expected_next: date | None = None) -> bool:
+        current = self._s.subscriptions.get(subscription_id)
+        if current is None:
+            if expected_next is None:
+                raise UnknownSubscription(subscription_id)
+            return False
+        if expected_next is not None and current.next_renewal_on != expected_next:
+            return False
+        self._s.subscriptions[subscription_id] = replace(
+            current, billed_through=billed_through, next_renewal_on=next_renewal_on)
+        return True
+
+    def set_status(self, *, subscription_id: str, status: SubscriptionStatus) -> None:
+        if subscription_id not in self._s.subscriptions:
+            raise UnknownSubscription(subscription_id)
+        self._s.subscriptions[subscription_id] = replace(
+            self._s.subscriptions[subscription_id], status=status)
+
+    def claim_renewal(self, *, subscription_id: str, now: datetime, until: datetime) -> bool:
+        held = self._s.leases.get(subscription_id)
+        if subscription_id not in self._s.subscriptions or (held is not None and held > now):
+            return False
+        self._s.leases[subscription_id] = until
+        return True
+
+
+class FakeSeatChangeRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add(self, *, subscription_id: str, change: SeatChange) -> None:
+        self._s.seat_changes.setdefault(subscription_id, []).append(change)
+
+    def list_for(self, *, subscription_id: str, start: date | None = None,
+                 end: date | None = None) -> list[SeatChange]:
+        changes = self._s.seat_changes.get(subscription_id, [])
+        return sorted((c for c in changes if _between(c.on, start, end)), key=lambda c: c.on)
+
+
+class FakeUsageRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add(self, *, subscription_id: str, record: UsageRecord) -> None:
+        self._s.usage.setdefault(subscription_id, []).append(record)
+
+    def list_for(self, *, subscription_id: str, start: date | None = None,
+                 end: date | None = None) -> list[UsageRecord]:
+        records = self._s.usage.get(subscription_id, [])
+        return sorted((r for r in records if _between(r.on, start, end)), key=lambda r: r.on)
+
+
+class FakeInvoiceRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add_with_lines(self, *, invoice: Invoice) -> None:
+        for other in self._s.invoices.values():
+            same_period = (other.subscription_id, other.kind, other.period.start) == \
+                (invoice.subscription_id, invoice.kind, invoice.period.start)
+            same_reference = invoice.payment_reference is not None and \
+                other.payment_reference == invoice.payment_reference
+            if same_period or other.number == invoice.number or same_reference:
+                raise DuplicateInvoice(f"{invoice.id} duplicates {other.id}")
+        if invoice.id in self._s.invoices:
+            raise DuplicateInvoice(invoice.id)
+        self._s.invoices[invoice.id] = invoice
+
+    def get(self, *, invoice_id: str) -> Invoice | None:
+        return self._s.invoices.get(invoice_id)
+
+    def get_for_update(self, *, invoice_id: str) -> Invoice | None:
+        return self.get(invoice_id=invoice_id)
+
+    def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
+                        period_start: date) -> Invoice | None:
+        return next((i for i in self._s.invoices.values()
+                     if (i.subscription_id, i.kind, i.period.start) ==
+                     (subscription_id, kind, period_start)), None)
+
+    def by_reference(self, *, reference: str) -> Invoice | None:
+        return next((i for i in self._s.invoices.values() if i.payment_reference == reference),
+                    None)
+
+    def list_open_for_account(self, *, account_id: str, for_update: bool = False) -> list[Invoice]:
+        return sorted((i for i in self._s.invoices.values()
+                       if i.account_id == account_id and i.status is InvoiceStatus.OPEN),
+                      key=lambda i: (i.issued_on, i.period.start, i.number))
+
+    def open_without_attempts(self, *, limit: int) -> list[str]:
+        routed = {a.invoice_id for a in self._s.attempts.values()}
+        waiting = sorted((i for i in self._s.invoices.values()
+                          if i.status is InvoiceStatus.OPEN and i.amount_due.is_positive()
+                          and i.id not in routed), key=lambda i: (i.issued_on, i.id))
+        return [i.id for i in waiting[:limit]]
+
+    def list(self, *, account_id: str | None = None, status: InvoiceStatus | None = None,
+             limit: int | None = None) -> list[Invoice]:
+        found = sorted((i for i in self._s.invoices.values()
+                        if (account_id is None or i.account_id == account_id)
+                        and (status is None or i.status is status)),
+                       key=lambda i: (i.issued_on, i.number))
+        return found if limit is None else found[:limit]
+
+    def update_amounts(self, *, invoice_id: str, amount_paid: Money | None,
+                       amount_carried: Money | None) -> None:
+        self._replace(invoice_id, amount_paid=amount_paid, amount_carried=amount_carried)
+
+    def update_status(self, *, invoice_id: str, status: InvoiceStatus,
+                      carried_to: str | None = None) -> None:
+        self._replace(invoice_id, status=status, carried_to=carried_to)
+
+    def set_payment_reference(self, *, invoice_id: str, reference: str) -> None:
+        self._replace(invoice_id, payment_reference=reference)
+
+    def next_sequence(self, *, issuer: str, year: int) -> int:
+        key = (issuer, year)
+        self._s.sequences[key] = self._s.sequences.get(key, 0) + 1
+        return self._s.sequences[key]
+
+    def set_dunning_policy(self, *, invoice_id: str, policy: dict[str, Any] | None) -> None:
+        self._replace(invoice_id)
+        self._s.dunning_policies[invoice_id] = copy.deepcopy(policy)
+
+    def dunning_policy(self, *, invoice_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self._s.dunning_policies.get(invoice_id))
+
+    def _replace(self, invoice_id: str, **changes: Any) -> None:
+        if invoice_id not in self._s.invoices:
+            raise UnknownInvoice(invoice_id)
+        self._s.invoices[invoice_id] = replace(self._s.invoices[invoice_id], **changes)
+
+
+class FakeLedgerRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add(self, *, entry: LedgerEntry, dedupe_key: str | None = None) -> bool:
+        if dedupe_key is not None and any(key == dedupe_key for _, key in self._s.ledger):
+            return False
+        self._s.ledger.append((entry, dedupe_key))
+        return True
+
+    def list_for_account(self, *, account_id: str) -> list[LedgerEntry]:
+        return [e for e, _ in self._s.ledger if e.account_id == account_id]
+
+    def balance(self, *, account_id: str, currency: str) -> Money:
+        total = Money.zero(currency)
+        for entry in self.list_for_account(account_id=account_id):
+            if entry.amount.currency != currency:
+                raise CurrencyMismatch(f"{account_id} has {entry.amount.currency} entries")
+            total = total + entry.amount
+        return total
+
+
+class FakeAttemptRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add(self, *, attempt: PaymentAttempt) -> None:
+        if attempt.id in self._s.attempts:
+            raise DuplicateAttempt(attempt.id)
+        self._check_one_active(attempt)
+        self._s.attempts[attempt.id] = attempt
+
+    def get(self, *, attempt_id: str) -> PaymentAttempt | None:
+        return self._s.attempts.get(attempt_id)
+
+    def get_for_update(self, *, attempt_id: str) -> PaymentAttempt | None:
+        return self.get(attempt_id=attempt_id)
+
+    def update(self, *, attempt: PaymentAttempt, expected_status: AttemptStatus) -> bool:
+        current = self._s.attempts.get(attempt.id)
+        if current is None or current.status is not expected_status:
+            return False
+        self._check_one_active(attempt)
+        # Like the SQL adapter, the identity of the attempt never changes.
+        self._s.attempts[attempt.id] = replace(attempt, invoice_id=current.invoice_id,
+                                               account_id=current.account_id,
+                                               created_at=current.created_at)
+        return True
+
+    def active_for_invoice(self, *, invoice_id: str) -> PaymentAttempt | None:
+        return next(iter(self._where(lambda a: a.invoice_id == invoice_id
+                                     and a.status in ACTIVE_STATUSES)), None)
+
+    def list_for_invoice(self, *, invoice_id: str) -> list[PaymentAttempt]:
+        return sorted(self._where(lambda a: a.invoice_id == invoice_id),
+                      key=lambda a: (a.number, a.created_at))
+
+    def in_flight_amounts(self, *, invoice_ids: Collection[str]) -> dict[str, Money]:
+        amounts: dict[str, Money] = {}
+        for a in self._where(lambda a: a.invoice_id in invoice_ids
+                             and a.status in IN_FLIGHT_STATUSES):
+            amounts[a.invoice_id] = amounts[a.invoice_id] + a.amount \
+                if a.invoice_id in amounts else a.amount
+        return amounts
+
+    def cancel_scheduled(self, *, invoice_ids: Collection[str], now: datetime,
+                         reason: str) -> list[str]:
+        cancelled = sorted(a.id for a in self._where(
+            lambda a: a.invoice_id in invoice_ids and a.status is AttemptStatus.SCHEDULED))
+        for attempt_id in cancelled:
+            self._s.attempts[attempt_id] = replace(
+                self._s.attempts[attempt_id], status=AttemptStatus.CANCELED, reason=reason,
+                updated_at=now)
+        return cancelled
+
+    def due_scheduled(self, *, now: datetime, limit: int) -> list[PaymentAttempt]:
+        due = self._where(lambda a: a.status is AttemptStatus.SCHEDULED
+                          and a.scheduled_for is not None and a.scheduled_for <= now)
+        return sorted(due, key=lambda a: (a.scheduled_for, a.id))[:limit]
+
+    def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,
+              limit: int) -> list[PaymentAttempt]:
+        stuck = self._where(lambda a: a.status in statuses and a.updated_at < older_than)
+        return sorted(stuck, key=lambda a: (a.updated_at, a.id))[:limit]
+
+    def by_provider_ref(self, *, provider_ref: str) -> PaymentAttempt | None:
+        found = sorted(self._where(lambda a: a.provider_ref == provider_ref),
+                       key=lambda a: a.created_at)
+        return found[0] if found else None
+
+    def failed(self, *, account_id: str | None = None, since: datetime | None = None,
+               failure_class: DeclineKind | None = None,
+               limit: int = 100) -> list[PaymentAttempt]:
+        found = self._where(lambda a: a.status in (AttemptStatus.FAILED,
+                                                   AttemptStatus.REQUIRES_ACTION)
+                            and (account_id is None or a.account_id == account_id)
+                            and (since is None or a.updated_at >= since)
+                            and (failure_class is None or a.failure_class is failure_class))
+        found.sort(key=lambda a: a.id)
+        found.sort(key=lambda a: a.updated_at, reverse=True)
+        return found[:limit]
+
+    def created_times(self, *, account_id: str, method: MethodType,
+                      since: datetime) -> list[datetime]:
+        return sorted(a.created_at for a in self._where(
+            lambda a: a.account_id == account_id and a.method is method
+            and a.created_at >= since))
+
+    def _where(self, keep: Any) -> list[PaymentAttempt]:
+        return [a for a in self._s.attempts.values() if keep(a)]
+
+    def _check_one_active(self, attempt: PaymentAttempt) -> None:
+        if attempt.status in ACTIVE_STATUSES and any(
+                other.id != attempt.id and other.invoice_id == attempt.invoice_id
+                and other.status in ACTIVE_STATUSES for other in self._s.attempts.values()):
+            raise AttemptAlreadyActive(f"invoice {attempt.invoice_id} has an active attempt")
+
+
+class FakeOutboxRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add(self, *, notification: Notification) -> bool:
+        if any(n.dedupe_key == notification.dedupe_key for n in self._s.outbox.values()):
+            return False
+        self._s.outbox[notification.id] = notification
+        return True
+
+    def get(self, *, notification_id: str) -> Notification | None:
+        return self._s.outbox.get(notification_id)
+
+    def unsent(self, *, limit: int, max_attempts: int | None = None) -> list[Notification]:
+        unsent = [n for n in self._s.outbox.values() if n.sent_at is None
+                  and (max_attempts is None or n.attempts < max_attempts)]
+        return sorted(unsent, key=lambda n: (n.created_at, n.id))[:limit]
+
+    def list_all(self) -> list[Notification]:
+        return sorted(self._s.outbox.values(), key=lambda n: (n.created_at, n.id))
+
+    def mark_sent(self, *, notification_id: str, at: datetime) -> None:
+        current = self._existing(notification_id)
+        self._s.outbox[notification_id] = replace(current, sent_at=at,
+                                                  attempts=current.attempts + 1)
+
+    def record_failure(self, *, notification_id: str) -> None:
+        current = self._existing(notification_id)
+        self._s.outbox[notification_id] = replace(current, attempts=current.attempts + 1)
+
+    def _existing(self, notification_id: str) -> Notification:
+        if notification_id not in self._s.outbox:
+            raise NotFound(f"notification {notification_id}")
+        return self._s.outbox[notification_id]
+
+
+class FakeAuditRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add(self, *, entry: AuditEntry) -> None:
+        self._s.audit.append(entry)
+
+    def list(self, *, target: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        return [e for e in self._s.audit if target is None or e.target == target][:limit]
+
+
+class FakeUnmatchedTransferRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add(self, *, transfer: UnmatchedTransfer) -> None:
+        self._s.transfers[transfer.id] = transfer
+
+    def get(self, *, transfer_id: str) -> UnmatchedTransfer | None:
+        return self._s.transfers.get(transfer_id)
+
+    def list(self, *, resolved: bool | None = False) -> list[UnmatchedTransfer]:
+        return sorted((t for t in self._s.transfers.values()
+                       if resolved is None or t.resolved is resolved),
+                      key=lambda t: (t.received_on, t.id))
+
+    def resolve(self, *, transfer_id: str, note: str = "") -> None:
+        if transfer_id not in self._s.transfers:
+            raise NotFound(f"unmatched transfer {transfer_id}")
+        self._s.transfers[transfer_id] = replace(self._s.transfers[transfer_id], resolved=True,
+                                                 note=note)
+
+
+class FakeWebhookEventRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add(self, *, event: WebhookEvent) -> bool:
+        key = (event.provider, event.event_id)
+        if key in self._s.webhooks:
+            return False
+        self._s.webhooks[key] = event
+        return True
+
+    def get(self, *, provider: str, event_id: str) -> WebhookEvent | None:
+        return self._s.webhooks.get((provider, event_id))
+
+    def mark_processed(self, *, provider: str, event_id: str, at: datetime) -> None:
+        key = (provider, event_id)
+        if key not in self._s.webhooks:
+            raise NotFound(f"webhook event {provider}/{event_id}")
+        self._s.webhooks[key] = replace(self._s.webhooks[key], processed_at=at)
+
+    def unprocessed(self, *, received_before: datetime, limit: int) -> list[WebhookEvent]:
+        waiting = [e for e in self._s.webhooks.values()
+                   if e.processed_at is None and e.received_at < received_before]
+        return sorted(waiting, key=lambda e: (e.received_at, e.event_id))[:limit]

@@ -1,0 +1,221 @@
+"""Attempts and the ledger on real SQLite and PostgreSQL: the guards against paying twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from domain.accounts import MethodType
+from domain.clock import at_utc
+from domain.errors import AttemptAlreadyActive, DuplicateAttempt
+from domain.invoices import InvoiceKind, Period
+from domain.ledger import EntryKind, entry
+from domain.money import CurrencyMismatch, Money
+from domain.outcomes import DeclineKind
+from domain.payments import AttemptStatus
+from tests.builders import a_subscription, an_account, an_attempt, an_invoice, eur
+
+NOON = at_utc(2026, 2, 28, 12)
+
+
+@pytest.fixture
+def invoiced(uow_factory: SqlUnitOfWorkFactory) -> SqlUnitOfWorkFactory:
+    """An account, a subscription and two open invoices (inv_1, inv_2), committed."""
+    with uow_factory() as uow:
+        uow.accounts.add(account=an_account())
+        uow.subscriptions.add(subscription=a_subscription())
+        uow.invoices.add_with_lines(invoice=an_invoice())
+        uow.invoices.add_with_lines(invoice=an_invoice(
+            id="inv_2", number="PC-2026-000002", subscription_id="sub_1",
+            period=Period(date(2026, 3, 31), date(2026, 4, 30))))
+        uow.commit()
+    return uow_factory
+
+
+def test_an_attempt_round_trips_exactly(invoiced: SqlUnitOfWorkFactory) -> None:
+    # Given a reversed attempt using every field, with an instant given in another zone
+    paris = timezone(timedelta(hours=1))
+    attempt = an_attempt(
+        status=AttemptStatus.REVERSED, scheduled_for=datetime(2026, 3, 1, 10, tzinfo=paris),
+        provider_ref="pi_1", failure_code="card_declined", failure_class=DeclineKind.SOFT,
+        failure_message="insufficient funds", retry_schedule_days=(1, 3, 5, 7),
+        first_failed_at=at_utc(2026, 2, 28, 9), amount_reversed=eur(11179),
+        reversal_refs=("dp_1", "dp_2"), cancelled_reversal_refs=("dp_2",), reason="retry")
+    with invoiced() as uow:
+        uow.attempts.add(attempt=attempt)
+        uow.commit()
+    # When it is read back
+    with invoiced() as uow:
+        stored = uow.attempts.get(attempt_id="att_1")
+        # Then it is equal, and its instants are aware UTC
+        assert stored == attempt
+        assert stored is not None
+        assert stored.scheduled_for is not None
+        assert stored.scheduled_for.tzinfo == UTC
+        assert uow.attempts.get_for_update(attempt_id="att_1") == attempt
+        assert uow.attempts.by_provider_ref(provider_ref="pi_1") == attempt
+
+
+def test_an_invoice_cannot_have_two_active_attempts(invoiced: SqlUnitOfWorkFactory) -> None:
+    with invoiced() as uow:
+        # Given a card charge in flight on inv_1
+        uow.attempts.add(attempt=an_attempt())
+        # When a second worker writes another active attempt for the same invoice
+        with pytest.raises(AttemptAlreadyActive):
+            uow.attempts.add(attempt=an_attempt(id="att_2", number=2,
+                                                status=AttemptStatus.SCHEDULED))
+        # Then the transaction goes on: the same id again is a duplicate, another invoice fine
+        with pytest.raises(DuplicateAttempt):
+            uow.attempts.add(attempt=an_attempt(status=AttemptStatus.FAILED))
+        uow.attempts.add(attempt=an_attempt(id="att_3", invoice_id="inv_2"))
+        uow.commit()
+    with invoiced() as uow:
+        assert uow.attempts.active_for_invoice(invoice_id="inv_1") == an_attempt()
+        assert uow.attempts.get(attempt_id="att_2") is None
+
+
+def test_a_new_attempt_is_allowed_once_the_previous_one_is_terminal(
+        invoiced: SqlUnitOfWorkFactory) -> None:
+    with invoiced() as uow:
+        # Given the first attempt failed
+        first = an_attempt()
+        uow.attempts.add(attempt=first)
+        failed = an_attempt(status=AttemptStatus.FAILED, updated_at=NOON)
+        assert uow.attempts.update(attempt=failed, expected_status=AttemptStatus.PROCESSING)
+        # When the retry is scheduled
+        retry = an_attempt(id="att_2", number=2, status=AttemptStatus.SCHEDULED,
+                           scheduled_for=NOON + timedelta(days=1))
+        uow.attempts.add(attempt=retry)
+        # Then it is the invoice's active attempt
+        assert uow.attempts.active_for_invoice(invoice_id="inv_1") == retry
+        assert uow.attempts.list_for_invoice(invoice_id="inv_1") == [failed, retry]
+        # And reviving the failed one now collides with the retry
+        with pytest.raises(AttemptAlreadyActive):
+            uow.attempts.update(attempt=first, expected_status=AttemptStatus.FAILED)
+        assert uow.attempts.get(attempt_id="att_1") == failed
+
+
+def test_an_update_expecting_a_stale_status_changes_nothing(
+        invoiced: SqlUnitOfWorkFactory) -> None:
+    with invoiced() as uow:
+        # Given an attempt a webhook already moved to succeeded
+        uow.attempts.add(attempt=an_attempt())
+        succeeded = an_attempt(status=AttemptStatus.SUCCEEDED, provider_ref="pi_1")
+        assert uow.attempts.update(attempt=succeeded, expected_status=AttemptStatus.PROCESSING)
+        # When the synchronous response, still expecting processing, tries to fail it
+        late = an_attempt(status=AttemptStatus.FAILED, failure_code="card_declined")
+        moved = uow.attempts.update(attempt=late, expected_status=AttemptStatus.PROCESSING)
+        # Then it is told so, and the attempt stays succeeded
+        assert moved is False
+        assert uow.attempts.get(attempt_id="att_1") == succeeded
+
+
+def test_in_flight_amounts_count_only_money_that_may_be_moving(
+        invoiced: SqlUnitOfWorkFactory) -> None:
+    with invoiced() as uow:
+        # Given a pending debit on inv_1 and a scheduled retry on inv_2
+        uow.attempts.add(attempt=an_attempt(status=AttemptStatus.PENDING, amount=eur(4000)))
+        uow.attempts.add(attempt=an_attempt(id="att_2", invoice_id="inv_2",
+                                            status=AttemptStatus.SCHEDULED, scheduled_for=NOON))
+        # When balance forward asks what is in flight
+        in_flight = uow.attempts.in_flight_amounts(invoice_ids=["inv_1", "inv_2"])
+        # Then only the pending debit counts
+        assert in_flight == {"inv_1": eur(4000)}
+        assert uow.attempts.in_flight_amounts(invoice_ids=[]) == {}
+
+
+def test_carrying_an_invoice_forward_cancels_its_scheduled_retries(
+        invoiced: SqlUnitOfWorkFactory) -> None:
+    with invoiced() as uow:
+        # Given a scheduled retry on inv_1 and a pending debit on inv_2
+        uow.attempts.add(attempt=an_attempt(status=AttemptStatus.SCHEDULED, scheduled_for=NOON))
+        uow.attempts.add(attempt=an_attempt(id="att_2", invoice_id="inv_2",
+                                            status=AttemptStatus.PENDING))
+        # When both invoices' scheduled attempts are cancelled
+        cancelled = uow.attempts.cancel_scheduled(invoice_ids=["inv_1", "inv_2"], now=NOON,
+                                                  reason="carried forward")
+        # Then only the scheduled one is, and the invoice is free for a new attempt
+        assert cancelled == ["att_1"]
+        attempt = uow.attempts.get(attempt_id="att_1")
+        assert attempt is not None
+        assert (attempt.status, attempt.reason, attempt.updated_at) == \
+            (AttemptStatus.CANCELED, "carried forward", NOON)
+        assert uow.attempts.active_for_invoice(invoice_id="inv_1") is None
+
+
+def test_the_sweeper_queries_find_due_stuck_and_failed_attempts(
+        invoiced: SqlUnitOfWorkFactory) -> None:
+    with invoiced() as uow:
+        # Given a retry due at noon, one processing since 9:00 and a hard decline
+        due = an_attempt(status=AttemptStatus.SCHEDULED, scheduled_for=NOON)
+        stuck = an_attempt(id="att_2", invoice_id="inv_2")
+        uow.attempts.add(attempt=due)
+        uow.attempts.add(attempt=stuck)
+        declined = an_attempt(id="att_3", invoice_id="inv_2", status=AttemptStatus.FAILED,
+                              failure_class=DeclineKind.HARD, updated_at=NOON)
+        uow.attempts.add(attempt=declined)
+        # When the sweeper looks at 12:00
+        # Then each query finds exactly its attempt
+        assert uow.attempts.due_scheduled(now=NOON, limit=10) == [due]
+        assert uow.attempts.due_scheduled(now=NOON - timedelta(seconds=1), limit=10) == []
+        assert uow.attempts.stuck(statuses={AttemptStatus.PROCESSING},
+                                  older_than=NOON, limit=10) == [stuck]
+        assert uow.attempts.failed(account_id="acc_1") == [declined]
+        assert uow.attempts.failed(failure_class=DeclineKind.SOFT) == []
+        assert uow.attempts.created_times(account_id="acc_1", method=MethodType.CARD,
+                                          since=NOON - timedelta(days=30)) == \
+            [due.created_at] * 3
+
+
+def test_the_sweeper_finds_open_invoices_that_were_never_routed(
+        invoiced: SqlUnitOfWorkFactory) -> None:
+    with invoiced() as uow:
+        # Given inv_1 has an attempt, inv_2 none, and a third one is open with nothing due
+        uow.attempts.add(attempt=an_attempt(status=AttemptStatus.FAILED))
+        uow.invoices.add_with_lines(invoice=an_invoice(
+            id="inv_0", number="PC-2026-000000", kind=InvoiceKind.USAGE, lines=()))
+        # When the sweeper asks which open invoices were never routed
+        # Then only inv_2 is
+        assert uow.invoices.open_without_attempts(limit=10) == ["inv_2"]
+
+
+def test_the_ledger_round_trips_and_sums_to_the_balance(invoiced: SqlUnitOfWorkFactory) -> None:
+    with invoiced() as uow:
+        # Given an invoice debit and a partial payment credit
+        debit = entry(EntryKind.INVOICE_ISSUED, account_id="acc_1", amount=eur(11179),
+                      on=date(2026, 2, 28), invoice_id="inv_1", memo="PC-2026-000001")
+        uow.attempts.add(attempt=an_attempt())
+        credit = entry(EntryKind.PAYMENT_SETTLED, account_id="acc_1", amount=eur(5000),
+                       on=date(2026, 3, 2), invoice_id="inv_1", attempt_id="att_1")
+        assert uow.ledger.add(entry=debit, dedupe_key="issue:inv_1")
+        assert uow.ledger.add(entry=credit)
+        uow.commit()
+    with invoiced() as uow:
+        # When it is read back
+        # Then it is the same entries, in order, and the balance is what is owed
+        assert uow.ledger.list_for_account(account_id="acc_1") == [debit, credit]
+        assert uow.ledger.balance(account_id="acc_1", currency="EUR") == eur(6179)
+        assert uow.ledger.balance(account_id="nobody", currency="EUR") == eur(0)
+        with pytest.raises(CurrencyMismatch):
+            uow.ledger.balance(account_id="acc_1", currency="USD")
+
+
+def test_the_same_settlement_applied_twice_credits_once(invoiced: SqlUnitOfWorkFactory) -> None:
+    settle = entry(EntryKind.PAYMENT_SETTLED, account_id="acc_1", amount=eur(11179),
+                   on=date(2026, 3, 1), invoice_id="inv_1")
+    with invoiced() as uow:
+        # Given the settlement is recorded
+        assert uow.ledger.add(entry=settle, dedupe_key="settle:att_1") is True
+        uow.commit()
+    with invoiced() as uow:
+        # When a duplicate webhook applies it again
+        added = uow.ledger.add(entry=settle, dedupe_key="settle:att_1")
+        # Then nothing is added, and the transaction is still usable
+        assert added is False
+        uow.accounts.update_payment_method(account_id="acc_1",
+                                           method=an_account().payment_method)
+        uow.commit()
+    with invoiced() as uow:
+        assert uow.ledger.balance(account_id="acc_1", currency="EUR") == Money(-11179, "EUR")
