@@ -29,12 +29,12 @@ from adapters.simulators.gocardless.simulator import SimulatorConfig as GoCardle
 from adapters.simulators.server import serve_in_thread
 from adapters.simulators.stripe import SimulatorConfig as StripeSimConfig
 from adapters.simulators.stripe import StripeSimulator, create_app
-from adapters.stripe_gateway import StripeGateway
+from adapters.stripe_gateway import StripeGateway, TransientRetry
 from adapters.wire_publisher import WirePublisher
 from domain.clock import Clock, SystemClock
 from domain.ports_notify import Notifier
 from domain.retry_policy import RetryPolicy
-from workers.config import Settings
+from workers.config import ConfigError, Settings
 from workers.embedded import EmbeddedWorker
 from workers.handlers.deps import Deps
 from workers.handlers.sweeper import SweepSettings
@@ -57,7 +57,16 @@ class Providers:
 
 
 def start_providers(settings: Settings, *, today: Callable[[], date] | None) -> Providers:
-    """Gateways to the configured providers, or to simulators started here on 127.0.0.1."""
+    """Gateways to the configured providers, or to simulators started here on 127.0.0.1.
+
+    In-process simulators exist only in the embedded mode: worker processes that each ran
+    their own would disagree about what was charged, and reconciliation would then re-charge.
+    """
+    if settings.redis_url and settings.simulated_providers:
+        raise ConfigError(
+            "REDIS_URL is set (distributed mode) but STRIPE_API_KEY / GOCARDLESS_ACCESS_TOKEN "
+            "are not: configure the providers, or run `paycollect simulators` and point "
+            "STRIPE_API_BASE / GOCARDLESS_BASE_URL at it with any test key")
     closers: list[Callable[[], None]] = []
     stripe_sim = None
     if settings.stripe_api_key:
@@ -76,9 +85,17 @@ def start_providers(settings: Settings, *, today: Callable[[], date] | None) -> 
         gocardless_sim = GoCardlessSimulator(GoCardlessSimConfig(clock=today)).start()
         closers.append(gocardless_sim.stop)
         gc_token, gc_base = SIMULATOR_GOCARDLESS_TOKEN, gocardless_sim.url
+    # The SDKs' own network retries are off: tenacity retries inside the attempt with the
+    # same idempotency key, with backoff and jitter, and answers Unknown when it gives up.
+    stripe_gateway = StripeGateway(
+        api_key=stripe_key, api_base=stripe_base, max_network_retries=0,
+        timeout_seconds=settings.provider_timeout_seconds,
+        transient_retry=TransientRetry(attempts=settings.provider_attempts))
     return Providers(
-        stripe=StripeGateway(api_key=stripe_key, api_base=stripe_base, max_network_retries=0),
-        gocardless=GoCardlessGateway(access_token=gc_token, base_url=gc_base),
+        stripe=stripe_gateway,
+        gocardless=GoCardlessGateway(access_token=gc_token, base_url=gc_base,
+                                     timeout=settings.provider_timeout_seconds,
+                                     attempts=settings.provider_attempts),
         stripe_sim=stripe_sim, gocardless_sim=gocardless_sim, closers=closers)
 
 

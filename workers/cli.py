@@ -14,6 +14,15 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 
 
+def _register() -> None:
+    from workers.cli_simulators import simulators
+
+    app.command(name="simulators")(simulators)
+
+
+_register()
+
+
 @app.command()
 def simulate(scenario: Path = typer.Argument(..., help="Scenario JSON file"),
              as_json: bool = typer.Option(False, "--json", help="Print the JSON document")

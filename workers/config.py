@@ -75,6 +75,9 @@ class Settings:
     #: Direct debits pending longer than this are polled at the provider by the sweeper.
     pending_poll_after_seconds: int = 3600
     worker_threads: int = 8
+    #: Per-request provider timeout, and tries per call (same idempotency key) before Unknown.
+    provider_timeout_seconds: float = 10.0
+    provider_attempts: int = 4
     webhook_max_body_bytes: int = 256 * 1024
     scheduler_tick_seconds: float = 60.0
     metrics_port: int = 9191
@@ -112,6 +115,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stuck_after_seconds=_int(env, "STUCK_AFTER_SECONDS", 300),
         pending_poll_after_seconds=_int(env, "PENDING_POLL_AFTER_SECONDS", 3600),
         worker_threads=_int(env, "WORKER_THREADS", 8),
+        provider_timeout_seconds=_float(env, "PROVIDER_TIMEOUT_SECONDS", 10.0),
+        provider_attempts=_int(env, "PROVIDER_ATTEMPTS", 4),
         webhook_max_body_bytes=_int(env, "WEBHOOK_MAX_BODY_BYTES", 256 * 1024),
         scheduler_tick_seconds=_float(env, "SCHEDULER_TICK_SECONDS", 60.0),
         metrics_port=_int(env, "METRICS_PORT", 9191),

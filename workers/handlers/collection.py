@@ -176,7 +176,13 @@ def _lookup(deps: Deps, attempt: PaymentAttempt) -> Outcome:
         return deps.card.find_payment(attempt_id=attempt.id)
     if attempt.method is MethodType.DIRECT_DEBIT:
         return deps.direct_debit.find_payment(attempt_id=attempt.id)
-    return Unknown("wire attempts have no provider to ask")
+    # Publishing wire instructions is idempotent per invoice (same stream event id, same
+    # Message-ID), so "did it happen?" is answered by doing it again.
+    with deps.uow_factory() as uow:
+        invoice = uow.invoices.get(invoice_id=attempt.invoice_id)
+        account = uow.accounts.get(account_id=attempt.account_id)
+    assert invoice is not None and account is not None
+    return deps.wire.publish(invoice=invoice, account=account, due_days=deps.wire_due_days)
 
 
 def _poll(deps: Deps, attempt: PaymentAttempt) -> Outcome:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from domain.accounts import Account
 from domain.clock import Clock
@@ -18,7 +18,10 @@ class MessageComposer(Protocol):
     """Renders a customer message (subject, text, html) in the account's language."""
 
     def compose(self, *, kind: str, account: Account, invoice: Invoice | None,
-                attempt: PaymentAttempt | None) -> tuple[str, str, str | None]: ...
+                attempt: PaymentAttempt | None,
+                **extra: Any) -> tuple[str, str, str | None]:
+        """`extra`: more template variables (dunning notices pass `termination_on`)."""
+        ...
 
 
 @dataclass(frozen=True)

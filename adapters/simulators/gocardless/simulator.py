@@ -80,9 +80,9 @@ class GoCardlessSimulator:
         return self.tick() + self.store.advance_to(day)
 
     # -- serving ---------------------------------------------------------------------------
-    def start(self) -> GoCardlessSimulator:
-        """Serve on 127.0.0.1 (a free port) in a background thread; see `url`."""
-        self.server = serve_in_thread(self.app)
+    def start(self, *, host: str = "127.0.0.1", port: int = 0) -> GoCardlessSimulator:
+        """Serve on `host:port` (default: loopback, a free port) in a thread; see `url`."""
+        self.server = serve_in_thread(self.app, host=host, port=port)
         if self.config.seconds_per_day is not None:
             threading.Thread(target=self._tick_forever, args=(self.config.seconds_per_day / 4,),
                              name="gocardless-sim-ticker", daemon=True).start()

@@ -1,0 +1,1 @@
+"""Tools to drive the whole system from outside: the pipeline benchmark and the fault test."""

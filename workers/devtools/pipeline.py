@@ -1,0 +1,262 @@
+"""Drive the distributed system end to end on one machine: simulators on loopback, Redis
+broker, PostgreSQL, N dramatiq worker *processes*; seed accounts, finalise invoices, watch them
+settle. Used by bench/pipeline.py and the fault test; everything it runs is production code.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import redis
+
+from adapters.broker import configure_broker
+from adapters.simulators.gocardless.faults import FaultConfig as GoCardlessFaults
+from adapters.simulators.gocardless.simulator import GoCardlessSimulator
+from adapters.simulators.gocardless.simulator import SimulatorConfig as GoCardlessConfig
+from adapters.simulators.server import RunningServer, serve_in_thread
+from adapters.simulators.stripe import FaultConfig as StripeFaults
+from adapters.simulators.stripe import SimulatorConfig as StripeConfig
+from adapters.simulators.stripe import StripeSimulator, create_app
+from domain.accounts import Account, MethodType, PaymentMethod
+from domain.billing import SubscriptionTerms
+from domain.clock import SystemClock
+from domain.money import Money
+from domain.plans import Interval, Plan
+from domain.subscriptions import Subscription
+from workers.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Documentation-example bank details (not real accounts) for wire instructions.
+DEMO_WIRE_ENV = {"WIRE_EUR_BENEFICIARY": "Paycollect Demo SAS", "WIRE_EUR_BANK_NAME": "Commerzbank",
+                 "WIRE_EUR_IBAN": "DE89370400440532013000", "WIRE_EUR_BIC": "COBADEFFXXX"}
+
+
+@dataclass(frozen=True)
+class Faults:
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    timeout_rate: float = 0.0
+    drop_rate: float = 0.0
+    stall_seconds: float = 1.5
+    seed: int = 7
+
+
+@dataclass
+class Mix:
+    """Share of accounts per payment method / behaviour (weights)."""
+
+    weights: dict[str, int] = field(default_factory=lambda: {
+        "card:pm_card_visa": 5, "card:pm_card_chargeDeclinedInsufficientFunds": 1,
+        "direct_debit:pays": 3, "wire": 1})
+
+    def pick(self, index: int) -> str:
+        total = sum(self.weights.values())
+        slot = index % total
+        for key, weight in self.weights.items():
+            if slot < weight:
+                return key
+            slot -= weight
+        raise AssertionError("unreachable")
+
+
+class Pipeline:
+    """The system under load. Use as a context manager; see bench/pipeline.py for a tour."""
+
+    def __init__(self, *, database_url: str, redis_url: str, workers: int = 2,
+                 threads: int = 8, faults: Faults | None = None,
+                 seconds_per_day: float = 0.05, env: dict[str, str] | None = None) -> None:
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.worker_count = workers
+        self.threads = threads
+        self.faults = faults or Faults()
+        self.seconds_per_day = seconds_per_day
+        self.extra_env = env or {}
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self._servers: list[RunningServer] = []
+        self.redis = redis.Redis.from_url(redis_url)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> Pipeline:
+        self.start_simulators()
+        self.redis.flushdb()
+        self.broker = configure_broker(self.redis_url)
+        import workers.actors as actors
+
+        actors.rebind(self.broker)
+        self.actors = actors
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_workers()
+        for server in self._servers:
+            server.stop()
+        self.gocardless_sim.stop()
+        self.stripe_sim.close()
+
+    def start_simulators(self) -> None:
+        f = self.faults
+        self.stripe_sim = StripeSimulator(StripeConfig(faults=StripeFaults(
+            latency_ms=f.latency_ms, error_rate=f.error_rate, timeout_rate=f.timeout_rate,
+            timeout_stall_seconds=f.stall_seconds, drop_rate=f.drop_rate, seed=f.seed,
+            )))
+        server = serve_in_thread(create_app(simulator=self.stripe_sim))
+        self._servers.append(server)
+        self.stripe_url = server.url
+        self.gocardless_sim = GoCardlessSimulator(GoCardlessConfig(
+            seconds_per_day=self.seconds_per_day,
+            faults=GoCardlessFaults(latency_ms=int(f.latency_ms), error_rate=f.error_rate,
+                                    timeout_rate=f.timeout_rate, hang_seconds=f.stall_seconds,
+                                    drop_rate=f.drop_rate, seed=f.seed)))
+        self.gocardless_sim.start()
+
+    def worker_env(self) -> dict[str, str]:
+        env = {**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
+               "STRIPE_API_KEY": "sk_test_pipeline", "STRIPE_API_BASE": self.stripe_url,
+               "GOCARDLESS_ACCESS_TOKEN": "pipeline", "GOCARDLESS_BASE_URL":
+               self.gocardless_sim.url, "PAYCOLLECT_PROMETHEUS": "0",
+               "STRIPE_RATE_LIMIT_PER_SECOND": "100000",
+               "GOCARDLESS_RATE_LIMIT_PER_SECOND": "100000",
+               "PROVIDER_TIMEOUT_SECONDS": "1", "PROVIDER_ATTEMPTS": "6",
+               "PYTHONPATH": str(ROOT), **DEMO_WIRE_ENV}
+        env.update(self.extra_env)
+        return env
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1",
+             "--threads", str(self.threads), "--skip-logging"],
+            cwd=ROOT, env=self.worker_env(), stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE if os.environ.get("PIPELINE_QUIET", "1") == "1" else None,
+            start_new_session=True)
+        self.workers.append(process)
+        return process
+
+    def start_workers(self) -> None:
+        for _ in range(self.worker_count):
+            self.start_worker()
+
+    def kill_worker(self, index: int = 0) -> None:
+        """SIGKILL a whole worker (its process group: the dramatiq parent and its child)."""
+        process = self.workers[index]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+    def stop_workers(self) -> None:
+        for process in self.workers:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.workers:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.workers.clear()
+
+    def flush_redis(self) -> None:
+        """Lose every message (a Redis restart without persistence)."""
+        self.redis.flushdb()
+
+    def worker_peak_memory_kib(self) -> int:
+        """The largest VmHWM among worker processes and their children."""
+        pids = {p.pid for p in self.workers}
+        peak = 0
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+            pid, ppid = int(fields["Pid"]), int(fields["PPid"])
+            if (pid in pids or ppid in pids) and "VmHWM" in fields:
+                peak = max(peak, int(fields["VmHWM"].split()[0]))
+        return peak
+
+    # -- the in-process side ---------------------------------------------------------------
+    def deps(self) -> object:
+        from workers.bootstrap import build_runtime
+
+        settings = Settings(database_url=self.database_url, redis_url=self.redis_url,
+                            stripe_api_key="sk_test_pipeline", stripe_api_base=self.stripe_url,
+                            gocardless_access_token="pipeline",
+                            gocardless_base_url=self.gocardless_sim.url,
+                            stuck_after_seconds=5, pending_poll_after_seconds=1)
+        self.runtime = build_runtime(settings, clock=SystemClock())
+        return self.runtime.deps
+
+    def seed(self, count: int, mix: Mix, *, currency: str = "EUR") -> list[str]:
+        """Create `count` accounts (one subscription each) with providers, issue their first
+        invoices. Returns the invoice ids (finalised, not yet routed)."""
+        from workers.handlers.renewals import RenewalSettings, run_due_renewals
+
+        deps = self.deps()
+        today = datetime.now(UTC).date()
+        run = uuid.uuid4().hex[:6]
+
+        def onboard(index: int) -> None:
+            kind = mix.pick(index)
+            account_id = f"acct-{run}-{index:06d}"
+            method = self._provision(account_id, kind, currency)
+            plan = Plan(interval=Interval.MONTHLY, currency=currency,
+                        user_price=Money(1000 + index % 50, currency),
+                        number_price=Money(500, currency))
+            with deps.uow_factory() as uow:  # type: ignore[attr-defined]
+                uow.accounts.add(account=Account(id=account_id, name=f"Account {index}",
+                                                 currency=currency, payment_method=method,
+                                                 email=f"{account_id}@example.invalid"))
+                uow.subscriptions.add(subscription=Subscription.start(
+                    id=f"sub-{account_id}", account_id=account_id,
+                    terms=SubscriptionTerms(plan=plan, started_on=today, users=1 + index % 3,
+                                            numbers=1)))
+                uow.commit()
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            list(pool.map(onboard, range(count)))
+        return run_due_renewals(uow_factory=deps.uow_factory,  # type: ignore[attr-defined]
+                                as_of=today, clock=SystemClock(),
+                                settings=RenewalSettings())
+
+    def _provision(self, account_id: str, kind: str, currency: str) -> PaymentMethod:
+        gateways = self.runtime.deps
+        if kind.startswith("card:"):
+            customer, pm = gateways.card.ensure_customer(  # type: ignore[attr-defined]
+                account_id=account_id, name=account_id, email=None,
+                payment_method=kind.split(":", 1)[1])
+            return PaymentMethod(MethodType.CARD, provider_customer=customer, provider_method=pm)
+        if kind.startswith("direct_debit:"):
+            customer, mandate = gateways.direct_debit.setup_mandate(  # type: ignore[attr-defined]
+                account_id=account_id, name=account_id, email=f"{account_id}@example.invalid",
+                scheme="sepa_core", currency=currency, behaviour=kind.split(":", 1)[1])
+            return PaymentMethod(MethodType.DIRECT_DEBIT, provider_customer=customer,
+                                 provider_method=mandate, scheme="sepa_core")
+        return PaymentMethod(MethodType.WIRE)
+
+    def route(self, invoice_ids: list[str]) -> None:
+        for invoice_id in invoice_ids:
+            self.actors.route_invoice.send(invoice_id)
+
+    def sweep_until(self, done: Callable[[], bool], *, timeout: float,
+                    every: float = 1.0, on_tick: Callable[[float], None] | None = None) -> bool:
+        """Run the sweeper every `every` seconds until `done()`; False on timeout."""
+        from workers.handlers.sweeper import sweep
+
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if done():
+                return True
+            if on_tick is not None:
+                on_tick(time.monotonic() - started)
+            sweep(self.runtime.deps, settings=self.runtime.sweep_settings)
+            time.sleep(every)
+        return done()
