@@ -282,8 +282,10 @@ def _charged(attempt: PaymentAttempt, outcome: Charged, invoice_due: Money,
         effects.append(CancelScheduledRetries(reason=f"paid by attempt {attempt.id}"))
     effects.append(NotifyCustomer(CustomerMessage.PAYMENT_RECEIVED))
     rest = "invoice paid" if paid_in_full else f"{invoice_due - outcome.amount} still due"
+    # The attempt records what was actually collected (a wire may pay part of the invoice).
     return _move(attempt, to=AttemptStatus.SUCCEEDED, now=now, effects=effects,
-                 provider_ref=outcome.provider_ref, note=f"charged {outcome.amount}: {rest}")
+                 provider_ref=outcome.provider_ref, amount=outcome.amount,
+                 note=f"charged {outcome.amount}: {rest}")
 
 
 def _declined(attempt: PaymentAttempt, outcome: Declined, target: AttemptStatus,

@@ -16,10 +16,13 @@ from adapters.broker import configure_broker, get_configured_broker
 
 broker = get_configured_broker() or configure_broker()
 
+from domain.errors import NotFound  # noqa: E402
 from workers import runtime  # noqa: E402  (after the broker, on purpose)
+from workers.logs import configure_logging  # noqa: E402
 from workers.handlers import accounts, collection, notifications, sweeper  # noqa: E402
 
 log = logging.getLogger("paycollect.actors")
+configure_logging()
 
 #: Rate-limit waits are not failures: they must never exhaust a message's retries.
 RATE_LIMIT_DELAY_MS = 250
@@ -31,8 +34,11 @@ def _retry_when(retries: int, exception: BaseException) -> bool:
     return retries < 20
 
 
+#: A message about a row that does not exist will never succeed: fail it without retrying.
+PERMANENT = (NotFound,)
+
 _common: dict[str, Any] = {"retry_when": _retry_when, "min_backoff": 1_000,
-                           "max_backoff": 300_000}
+                           "max_backoff": 300_000, "throws": PERMANENT}
 
 
 @dramatiq.actor(queue_name="invoices", **_common)
@@ -89,6 +95,11 @@ def sweep() -> None:
     sweeper.sweep(rt.deps, settings=rt.sweep_settings)
 
 
+@dramatiq.actor(queue_name="noop", max_retries=0)
+def noop() -> None:
+    """Does nothing: bench/pipeline.py measures the broker's bare message rate with it."""
+
+
 COLLECTORS = {"card": collect_card, "direct_debit": collect_direct_debit,
               "wire": publish_wire_instructions}
 
@@ -111,9 +122,12 @@ class ActorDispatcher:
     def retry_open_balances(self, account_id: str) -> None:
         retry_open_balances.send(account_id)
 
+    def process_webhook(self, provider: str, event_id: str) -> None:
+        process_webhook.send(provider, event_id)
+
 
 ACTORS = (route_invoice, collect_card, collect_direct_debit, publish_wire_instructions,
-          reconcile_attempt, retry_open_balances, send_notification, sweep)
+          reconcile_attempt, retry_open_balances, send_notification, sweep, noop)
 
 
 def rebind(new_broker: dramatiq.Broker) -> None:
@@ -121,3 +135,15 @@ def rebind(new_broker: dramatiq.Broker) -> None:
     for actor in ACTORS:
         actor.broker = new_broker
         new_broker.declare_actor(actor)
+
+
+# --- Provider webhooks (issue 4): the app stores the event, this processes it. ------------
+from workers.handlers import webhooks  # noqa: E402
+
+
+@dramatiq.actor(queue_name="maintenance", **_common)
+def process_webhook(provider: str, event_id: str) -> None:
+    webhooks.process_webhook(runtime.deps(), provider=provider, event_id=event_id)
+
+
+ACTORS = (*ACTORS, process_webhook)  # type: ignore[assignment]  # one more actor

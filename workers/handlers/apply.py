@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from domain.accounts import Account
+from domain.accounts import Account, Standing
 from domain.errors import AttemptAlreadyActive, UnknownAttempt
 from domain.events import (
     AdjustInvoicePaid,
@@ -32,6 +32,7 @@ from domain.payments import AttemptStatus, Decision, Event, PaymentAttempt, appl
 from domain.ports import UnitOfWork
 from domain.records import Notification
 from workers.handlers.deps import Deps
+from workers.handlers.standing import refresh_standing
 
 log = logging.getLogger("paycollect.payments")
 
@@ -67,11 +68,15 @@ def record_event(deps: Deps, *, attempt_id: str, event: Event) -> Decision:
 def apply_event(uow: UnitOfWork, deps: Deps, *, attempt_id: str, event: Event,
                 after: AfterCommit) -> Decision:
     """Decide and apply `event` within the caller's unit of work (the caller commits)."""
-    attempt = uow.attempts.get_for_update(attempt_id=attempt_id)
-    if attempt is None:
+    seen = uow.attempts.get(attempt_id=attempt_id)
+    if seen is None:
         raise UnknownAttempt(attempt_id)
-    invoice = uow.invoices.get_for_update(invoice_id=attempt.invoice_id)
+    # Invoice, then attempt: the lock order of renewals and of the collection claim, so two
+    # of them on one invoice wait for each other instead of deadlocking.
+    invoice = uow.invoices.get_for_update(invoice_id=seen.invoice_id)
     assert invoice is not None, "an attempt always has its invoice"
+    attempt = uow.attempts.get_for_update(attempt_id=attempt_id)
+    assert attempt is not None, "attempts are never deleted"
     now = deps.clock.now()
     decision = apply_outcome(
         attempt=attempt, outcome=event, invoice_due=invoice.amount_due,
@@ -116,6 +121,7 @@ def _apply_effect(uow: UnitOfWork, deps: Deps, effect: object, *, attempt: Payme
                 uow.invoices.update_status(invoice_id=invoice.id, status=status,
                                            carried_to=invoice.carried_to)
                 invoice = replace(invoice, status=status)
+                _reinstate_if_paid(uow, account_id=attempt.account_id, now=now)
         case ScheduleRetry():
             _schedule_retry(uow, effect, attempt=attempt, invoice=invoice, now=now)
         case CancelScheduledRetries(reason=reason):
@@ -180,6 +186,12 @@ def notify(uow: UnitOfWork, deps: Deps, *, kind: str, account: Account, invoice:
         subject=subject, body_text=text, body_html=html, created_at=deps.clock.now())
     if uow.outbox.add(notification=notification):
         after.notifications.append(notification.id)
+
+
+def _reinstate_if_paid(uow: UnitOfWork, *, account_id: str, now: datetime) -> None:
+    # Paying the balance reinstates the account at once, not at the next dunning pass.
+    if _account(uow, account_id).standing is not Standing.ACTIVE:
+        refresh_standing(uow, account_id=account_id, now=now, actor="payment")
 
 
 def _account(uow: UnitOfWork, account_id: str) -> Account:

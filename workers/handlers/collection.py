@@ -88,16 +88,22 @@ def _claim(deps: Deps, *, attempt_id: str) -> tuple[PaymentAttempt, Account, Inv
     now = deps.clock.now()
     after = AfterCommit()
     with deps.uow_factory() as uow:
-        attempt = uow.attempts.get_for_update(attempt_id=attempt_id)
-        if attempt is None:
+        seen = uow.attempts.get(attempt_id=attempt_id)
+        if seen is None:
             raise UnknownAttempt(attempt_id)
+        # Lock the invoice, then the attempt: the order a renewal takes them (open invoices,
+        # then their scheduled attempts). Locking only the attempt let a renewal read it
+        # SCHEDULED, bring the whole amount forward, and fail to cancel it once claimed:
+        # the customer was charged for it and asked for it again on the next invoice.
+        invoice = uow.invoices.get_for_update(invoice_id=seen.invoice_id)
+        attempt = uow.attempts.get_for_update(attempt_id=attempt_id)
+        assert attempt is not None, "attempts are never deleted"
         if attempt.status is not AttemptStatus.SCHEDULED:
             log.info("attempt already %s; nothing to do", attempt.status,
                      extra={"attempt_id": attempt_id})
             return None
         if attempt.scheduled_for is not None and attempt.scheduled_for > now:
             return None  # not due yet: the sweeper sends it when it is
-        invoice = uow.invoices.get(invoice_id=attempt.invoice_id)
         account = uow.accounts.get(account_id=attempt.account_id)
         assert invoice is not None and account is not None
         # Re-check just before charging: the invoice may have been paid, carried forward or

@@ -1,0 +1,57 @@
+"""Structured logs: every record that carries ids (`extra={"invoice_id": …}`) prints them as
+key=value pairs, so one invoice or attempt can be followed across processes with grep.
+`PAYCOLLECT_LOG_FORMAT=json` prints one JSON object per line instead (for log shippers)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+#: The ids and facts handlers attach to their log records.
+FIELDS = ("invoice_id", "attempt_id", "account_id", "subscription_id", "event_id", "method",
+          "status", "amount_minor")
+
+
+def _fields(record: logging.LogRecord) -> dict[str, object]:
+    return {name: getattr(record, name) for name in FIELDS if hasattr(record, name)}
+
+
+class KeyValueFilter(logging.Filter):
+    """Appends the record's ids to its message (once, whatever the handler's format)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fields = _fields(record)
+        if fields and not getattr(record, "_paycollect_fields", False):
+            pairs = " ".join(f"{key}={value}" for key, value in fields.items())
+            record.msg = f"{record.getMessage()} [{pairs}]"
+            record.args = ()
+            record._paycollect_fields = True
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, object] = {"at": self.formatTime(record), "level": record.levelname,
+                                  "logger": record.name, "message": record.getMessage(),
+                                  "pid": record.process, **_fields(record)}
+        if record.exc_info:
+            doc["exception"] = self.formatException(record.exc_info)
+        return json.dumps(doc, default=str)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Attach the id-printing filter (or JSON formatter) to every root handler; adds a stderr
+    handler first if there is none. Safe to call more than once."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level,
+                            format="%(asctime)s %(levelname)s [%(process)d] %(name)s: "
+                                   "%(message)s")
+    logging.getLogger("paycollect").setLevel(level)
+    as_json = os.environ.get("PAYCOLLECT_LOG_FORMAT") == "json"
+    for handler in root.handlers:
+        if as_json:
+            handler.setFormatter(JsonFormatter())
+        elif not any(isinstance(f, KeyValueFilter) for f in handler.filters):
+            handler.addFilter(KeyValueFilter())
