@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from gocardless_pro import errors
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_base, wait_exponential_jitter
+from tenacity.wait import wait_base, wait_random_exponential
 
 from adapters.gocardless_mapping import NEEDS_EVENTS, PaymentOutcome, payment_outcome
 from adapters.gocardless_transport import TRANSIENT, build_services, wait_retry_after
@@ -57,7 +57,7 @@ class GoCardlessGateway:
         self._api = build_services(access_token=access_token, base_url=base_url,
                                    timeout=timeout)
         self._attempts = attempts
-        self._wait = wait or wait_retry_after(wait_exponential_jitter(initial=0.5, max=8))
+        self._wait = wait or wait_retry_after(wait_random_exponential(multiplier=0.5, max=8))
         self._sleep = sleep
 
     def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -98,7 +98,10 @@ class GoCardlessGateway:
                 "metadata": {"attempt_id": attempt_id, "invoice_id": invoice_id,
                              "account_id": account_id},
                 "links": {"mandate": mandate_id}}
-            wanted = _charge_date(charge_date, mandate.get("next_possible_charge_date"))
+            # Without a wanted date GoCardless collects as soon as it can: sending the
+            # mandate's next possible date would race that date moving at a cut-off.
+            wanted = (_charge_date(charge_date, mandate.get("next_possible_charge_date"))
+                      if charge_date is not None else None)
             if wanted is not None:
                 params["charge_date"] = wanted.isoformat()
             try:

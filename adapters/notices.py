@@ -27,6 +27,9 @@ class NoticeKind(enum.StrEnum):
     ACTION_REQUIRED = "action_required"
     PAYMENT_RECEIVED = "payment_received"
     WIRE_INSTRUCTIONS = "wire_instructions"
+    # After the money moved (domain.events.CustomerMessage): taken back, or handed back.
+    PAYMENT_REVERSED = "payment_reversed"
+    REFUND_ISSUED = "refund_issued"
     # The overdue (dunning) sequence, in order.
     FIRST_NOTICE = "first_notice"
     SECOND_NOTICE = "second_notice"

@@ -36,6 +36,12 @@ class AccountRepository(Protocol):
     def update_standing(self, *, account_id: str, standing: Standing) -> None: ...
     def update_payment_method(self, *, account_id: str, method: PaymentMethod) -> None: ...
 
+    def by_provider_ref(self, *, provider_customer: str | None = None,
+                        provider_method: str | None = None) -> Account | None:
+        """The account whose payment method has this provider customer (Stripe `cus_…`) or
+        method (GoCardless mandate); both given: both must match. Oldest account first."""
+        ...
+
 
 class SubscriptionRepository(Protocol):
     def add(self, *, subscription: Subscription) -> None: ...
@@ -223,8 +229,34 @@ class WebhookEventRepository(Protocol):
         ...
 
     def get(self, *, provider: str, event_id: str) -> WebhookEvent | None: ...
-    def mark_processed(self, *, provider: str, event_id: str, at: datetime) -> None: ...
+
+    def mark_processed(self, *, provider: str, event_id: str, at: datetime,
+                       note: str | None = None) -> None:
+        """Processed at `at`; `note` (if given) replaces the stored note."""
+        ...
+
     def unprocessed(self, *, received_before: datetime, limit: int) -> list[WebhookEvent]: ...
+
+    def record_attempt(self, *, provider: str, event_id: str, note: str,
+                       next_attempt_at: datetime) -> None:
+        """A try that did not finish it (parked, or an error): attempts + 1, note, next try."""
+        ...
+
+    def due(self, *, now: datetime, received_before: datetime,
+            limit: int) -> list[WebhookEvent]:
+        """Unprocessed events to re-drive: parked ones whose `next_attempt_at <= now`, and
+        never-tried ones received before `received_before` (their message was lost). Oldest
+        first."""
+        ...
+
+    def for_resource(self, *, provider: str, resource_id: str) -> list[WebhookEvent]:
+        """Every stored event about one provider object, by `occurred_at` then event id."""
+        ...
+
+    def list(self, *, status: str | None = None, provider: str | None = None,
+             limit: int = 100) -> list[WebhookEvent]:
+        """Newest received first; `status` as in `WebhookEvent.status`."""
+        ...
 
 
 class UnitOfWork(Protocol):

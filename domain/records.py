@@ -65,3 +65,20 @@ class WebhookEvent:
     payload: dict[str, Any]
     received_at: datetime
     processed_at: datetime | None = None
+    #: The provider object the event is about (PaymentIntent, charge, dispute, payment or
+    #: mandate id): events of one object are looked at together to tell their order.
+    resource_id: str | None = None
+    #: When the provider says it happened (Stripe `created`, GoCardless `created_at`).
+    occurred_at: datetime | None = None
+    #: Processing tries that did not finish it (parked or failed); the sweeper re-drives it
+    #: at `next_attempt_at`. `note` says why it waits, or what processing it did.
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    note: str = ""
+
+    @property
+    def status(self) -> str:
+        """processed, pending (never tried) or parked (tried, waiting for a retry)."""
+        if self.processed_at is not None:
+            return "processed"
+        return "parked" if self.attempts else "pending"

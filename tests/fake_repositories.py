@@ -73,6 +73,17 @@ class FakeAccountRepository:
     def update_standing(self, *, account_id: str, standing: Standing) -> None:
         self._s.accounts[account_id] = replace(self._existing(account_id), standing=standing)
 
+    def by_provider_ref(self, *, provider_customer: str | None = None,
+                        provider_method: str | None = None) -> Account | None:
+        if provider_customer is None and provider_method is None:
+            return None
+        for account in self._s.accounts.values():  # insertion order: oldest first
+            method = account.payment_method
+            if ((provider_customer is None or method.provider_customer == provider_customer)
+                    and (provider_method is None or method.provider_method == provider_method)):
+                return account
+        return None
+
     def update_payment_method(self, *, account_id: str, method: PaymentMethod) -> None:
         self._s.accounts[account_id] = replace(self._existing(account_id), payment_method=method)
 
@@ -436,11 +447,45 @@ class FakeWebhookEventRepository:
     def get(self, *, provider: str, event_id: str) -> WebhookEvent | None:
         return self._s.webhooks.get((provider, event_id))
 
-    def mark_processed(self, *, provider: str, event_id: str, at: datetime) -> None:
-        key = (provider, event_id)
-        if key not in self._s.webhooks:
+    def mark_processed(self, *, provider: str, event_id: str, at: datetime,
+                       note: str | None = None) -> None:
+        event = self._existing(provider, event_id)
+        self._s.webhooks[(provider, event_id)] = replace(
+            event, processed_at=at, next_attempt_at=None,
+            note=event.note if note is None else note)
+
+    def record_attempt(self, *, provider: str, event_id: str, note: str,
+                       next_attempt_at: datetime) -> None:
+        event = self._existing(provider, event_id)
+        self._s.webhooks[(provider, event_id)] = replace(
+            event, attempts=event.attempts + 1, note=note, next_attempt_at=next_attempt_at)
+
+    def due(self, *, now: datetime, received_before: datetime,
+            limit: int) -> list[WebhookEvent]:
+        waiting = [e for e in self._s.webhooks.values() if e.processed_at is None and (
+            (e.next_attempt_at is not None and e.next_attempt_at <= now)
+            or (e.next_attempt_at is None and e.received_at < received_before))]
+        return sorted(waiting, key=lambda e: (e.received_at, e.event_id))[:limit]
+
+    def for_resource(self, *, provider: str, resource_id: str) -> list[WebhookEvent]:
+        found = [e for e in self._s.webhooks.values()
+                 if e.provider == provider and e.resource_id == resource_id]
+        return sorted(found, key=lambda e: (e.occurred_at is not None, e.occurred_at,
+                                            e.event_id))
+
+    def list(self, *, status: str | None = None, provider: str | None = None,
+             limit: int = 100) -> list[WebhookEvent]:
+        if status not in (None, "processed", "pending", "parked"):
+            raise ValueError(f"unknown webhook status {status!r}")
+        found = [e for e in self._s.webhooks.values()
+                 if (provider is None or e.provider == provider)
+                 and (status is None or e.status == status)]
+        return sorted(found, key=lambda e: (e.received_at, e.event_id), reverse=True)[:limit]
+
+    def _existing(self, provider: str, event_id: str) -> WebhookEvent:
+        if (provider, event_id) not in self._s.webhooks:
             raise NotFound(f"webhook event {provider}/{event_id}")
-        self._s.webhooks[key] = replace(self._s.webhooks[key], processed_at=at)
+        return self._s.webhooks[(provider, event_id)]
 
     def unprocessed(self, *, received_before: datetime, limit: int) -> list[WebhookEvent]:
         waiting = [e for e in self._s.webhooks.values()

@@ -26,9 +26,11 @@ from adapters.notifier import RecordingNotifier, SmtpNotifier
 from adapters.redis_stream import RedisStreamPublisher
 from adapters.simulators.gocardless.simulator import GoCardlessSimulator
 from adapters.simulators.gocardless.simulator import SimulatorConfig as GoCardlessSimConfig
+from adapters.simulators.gocardless.webhooks import WebhookConfig as GoCardlessWebhookConfig
 from adapters.simulators.server import serve_in_thread
 from adapters.simulators.stripe import SimulatorConfig as StripeSimConfig
 from adapters.simulators.stripe import StripeSimulator, create_app
+from adapters.simulators.stripe import WebhookConfig as StripeWebhookConfig
 from adapters.stripe_gateway import StripeGateway, TransientRetry
 from adapters.wire_publisher import WirePublisher
 from domain.clock import Clock, SystemClock
@@ -39,6 +41,7 @@ from workers.embedded import EmbeddedWorker
 from workers.handlers.deps import Deps
 from workers.handlers.sweeper import SweepSettings
 from workers.runtime import Runtime
+from workers.webhook_serving import LateApp, WebhookDelivery, with_webhook_secrets
 
 log = logging.getLogger("paycollect.bootstrap")
 
@@ -56,7 +59,8 @@ class Providers:
     closers: list[Callable[[], None]]
 
 
-def start_providers(settings: Settings, *, today: Callable[[], date] | None) -> Providers:
+def start_providers(settings: Settings, *, today: Callable[[], date] | None,
+                    webhooks: WebhookDelivery | None = None) -> Providers:
     """Gateways to the configured providers, or to simulators started here on 127.0.0.1.
 
     In-process simulators exist only in the embedded mode: worker processes that each ran
@@ -73,7 +77,10 @@ def start_providers(settings: Settings, *, today: Callable[[], date] | None) -> 
         stripe_key, stripe_base = settings.stripe_api_key, (
             settings.stripe_api_base or "https://api.stripe.com")
     else:
-        stripe_sim = StripeSimulator(StripeSimConfig())
+        stripe_sim = StripeSimulator(StripeSimConfig(webhooks=StripeWebhookConfig(
+            url=f"{webhooks.url}/webhooks/stripe", secret=webhooks.stripe_secret,
+            duplicate_rate=webhooks.duplicate_rate, shuffle=webhooks.shuffle,
+            retry_delay_seconds=0.05)) if webhooks else StripeSimConfig())
         server = serve_in_thread(create_app(simulator=stripe_sim))
         closers += [server.stop, stripe_sim.close]
         stripe_key, stripe_base = SIMULATOR_STRIPE_KEY, server.url
@@ -82,7 +89,11 @@ def start_providers(settings: Settings, *, today: Callable[[], date] | None) -> 
         gc_token = settings.gocardless_access_token
         gc_base = settings.gocardless_base_url or "https://api.gocardless.com"
     else:
-        gocardless_sim = GoCardlessSimulator(GoCardlessSimConfig(clock=today)).start()
+        gocardless_sim = GoCardlessSimulator(GoCardlessSimConfig(
+            clock=today, webhook=GoCardlessWebhookConfig(
+                url=f"{webhooks.url}/webhooks/gocardless", secret=webhooks.gocardless_secret,
+                duplicate_rate=webhooks.duplicate_rate, shuffle=webhooks.shuffle,
+                retry_pause_seconds=0.05) if webhooks else None)).start()
         closers.append(gocardless_sim.stop)
         gc_token, gc_base = SIMULATOR_GOCARDLESS_TOKEN, gocardless_sim.url
     # The SDKs' own network retries are off: tenacity retries inside the attempt with the
@@ -118,6 +129,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     """Everything the actors need, from `settings`."""
     from workers.actors import ActorDispatcher  # the broker is set by now
 
+    settings.check()
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     uow_factory = SqlUnitOfWorkFactory(session_factory(engine), clock=clock)
@@ -153,6 +165,8 @@ class Embedded:
     worker: EmbeddedWorker
     providers: Providers
     bank_details: dict[str, BankDetails]
+    #: The webhook app the simulators deliver to (None: webhooks off).
+    webhook_url: str | None = None
 
     @property
     def stripe(self) -> StripeGateway:
@@ -169,6 +183,14 @@ class Embedded:
         if self.providers.stripe_sim is not None:
             self.providers.stripe_sim.advance()
 
+    def flush_webhooks(self, timeout: float = 10.0) -> None:
+        """Wait until the simulators delivered every queued webhook and the workers ran."""
+        if self.providers.stripe_sim is not None:
+            self.providers.stripe_sim.webhooks.wait_idle(timeout)
+        if self.providers.gocardless_sim is not None and self.providers.gocardless_sim.webhooks:
+            self.providers.gocardless_sim.webhooks.flush(timeout)
+        self.worker.drain()
+
     def close(self) -> None:
         from workers import runtime as runtime_module
 
@@ -178,8 +200,15 @@ class Embedded:
 
 
 def start_embedded(settings: Settings, *, clock: Clock, threads: int = 4,
-                   migrate: bool = True) -> Embedded:
-    """Start the embedded system: stub broker + worker threads, simulators on `clock`."""
+                   migrate: bool = True, webhooks: bool = True,
+                   webhook_duplicate_rate: float = 0.0,
+                   webhook_shuffle: bool = False) -> Embedded:
+    """Start the embedded system: stub broker + worker threads, simulators on `clock`.
+
+    With `webhooks`, the webhook app is served on 127.0.0.1 and the simulators deliver their
+    signed events to it (secrets from `settings`, else generated), duplicated and shuffled
+    on request.
+    """
     from workers import runtime as runtime_module
 
     if settings.redis_url is not None:
@@ -190,10 +219,24 @@ def start_embedded(settings: Settings, *, clock: Clock, threads: int = 4,
     actors.rebind(broker)
     if migrate:
         upgrade(settings.database_url)
-    providers = start_providers(settings, today=clock.today)
+    late, delivery, server = LateApp(), None, None
+    if webhooks:
+        from workers.webhook_app import create_webhook_app
+
+        settings = with_webhook_secrets(settings)
+        server = serve_in_thread(late)
+        delivery = WebhookDelivery(url=server.url,
+                                   stripe_secret=settings.stripe_webhook_secrets[0],
+                                   gocardless_secret=settings.gocardless_webhook_secrets[0],
+                                   duplicate_rate=webhook_duplicate_rate, shuffle=webhook_shuffle)
+    providers = start_providers(settings, today=clock.today, webhooks=delivery)
     runtime = build_runtime(settings, clock=clock, providers=providers)
+    if server is not None:
+        late.app = create_webhook_app(runtime, settings)
+        runtime.closers.append(server.stop)
     runtime_module.install(runtime)
     worker = EmbeddedWorker(broker, threads=threads)
     worker.start()
     return Embedded(runtime=runtime, worker=worker, providers=providers,
-                    bank_details=runtime.bank_details)
+                    bank_details=runtime.bank_details,
+                    webhook_url=server.url if server else None)

@@ -23,6 +23,25 @@ def _register() -> None:
 _register()
 
 
+def _register_operators() -> None:
+    from workers.cli_ops import register
+
+    register(app)
+
+
+_register_operators()
+
+
+def _register_webhooks() -> None:
+    from workers.cli_webhooks import serve, webhooks_app
+
+    app.add_typer(webhooks_app, name="webhooks")
+    app.command(name="serve")(serve)
+
+
+_register_webhooks()
+
+
 @app.command()
 def simulate(scenario: Path = typer.Argument(..., help="Scenario JSON file"),
              as_json: bool = typer.Option(False, "--json", help="Print the JSON document")

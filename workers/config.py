@@ -80,8 +80,25 @@ class Settings:
     provider_attempts: int = 4
     webhook_max_body_bytes: int = 256 * 1024
     scheduler_tick_seconds: float = 60.0
+    #: Days overdue of the five dunning notices (domain.dunning.DunningPolicy).
+    dunning_schedule_days: str = "3,10,17,22,27"
     metrics_port: int = 9191
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def provider_call_budget_seconds(self) -> float:
+        """The longest one provider call can take with its in-attempt retries (timeouts plus
+        backoff capped at 8 s). An attempt PROCESSING for longer than this is really stuck."""
+        return self.provider_attempts * self.provider_timeout_seconds + \
+            (self.provider_attempts - 1) * 8.0
+
+    def check(self) -> None:
+        """Raise ConfigError for settings that are individually valid but unsafe together."""
+        if self.stuck_after_seconds <= self.provider_call_budget_seconds:
+            raise ConfigError(
+                f"STUCK_AFTER_SECONDS={self.stuck_after_seconds} must exceed the provider call "
+                f"budget ({self.provider_call_budget_seconds:.0f} s from PROVIDER_ATTEMPTS and "
+                "PROVIDER_TIMEOUT_SECONDS): reconciling a call still in progress would retry it")
 
     @property
     def embedded_broker(self) -> bool:
@@ -119,5 +136,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         provider_attempts=_int(env, "PROVIDER_ATTEMPTS", 4),
         webhook_max_body_bytes=_int(env, "WEBHOOK_MAX_BODY_BYTES", 256 * 1024),
         scheduler_tick_seconds=_float(env, "SCHEDULER_TICK_SECONDS", 60.0),
+        dunning_schedule_days=env.get("DUNNING_SCHEDULE_DAYS") or Settings.dunning_schedule_days,
         metrics_port=_int(env, "METRICS_PORT", 9191),
     )

@@ -243,10 +243,14 @@ def transfer_from_row(row: UnmatchedTransferRow) -> UnmatchedTransfer:
 def webhook_values(event: WebhookEvent) -> dict[str, Any]:
     return {"provider": event.provider, "event_id": event.event_id, "type": event.type,
             "payload": event.payload, "received_at": event.received_at,
-            "processed_at": event.processed_at}
+            "processed_at": event.processed_at, "resource_id": event.resource_id,
+            "occurred_at": event.occurred_at, "attempts": event.attempts,
+            "next_attempt_at": event.next_attempt_at, "note": event.note}
 
 
 def webhook_from_row(row: WebhookEventRow) -> WebhookEvent:
     return WebhookEvent(provider=row.provider, event_id=row.event_id, type=row.type,
                         payload=dict(row.payload), received_at=row.received_at,
-                        processed_at=row.processed_at)
+                        processed_at=row.processed_at, resource_id=row.resource_id,
+                        occurred_at=row.occurred_at, attempts=row.attempts,
+                        next_attempt_at=row.next_attempt_at, note=row.note)

@@ -308,6 +308,13 @@ class WebhookEventRow(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     received_at: datetime = _instant()
     processed_at: datetime | None = Field(default=None, index=True, sa_type=UTCDateTime)
+    #: The provider object the event is about; its events are ordered by `occurred_at`.
+    resource_id: str | None = Field(default=None, index=True, sa_type=Text)
+    occurred_at: datetime | None = _instant(nullable=True)
+    #: Parked / failed tries, and when the sweeper tries again (migration 0002).
+    attempts: int = 0
+    next_attempt_at: datetime | None = _instant(nullable=True)
+    note: str = Field(default="", sa_type=Text)
 
 
 #: Every table, parents before children (the order to create, the reverse to clear).

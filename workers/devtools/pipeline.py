@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -84,6 +85,7 @@ class Pipeline:
         self.seconds_per_day = seconds_per_day
         self.extra_env = env or {}
         self.workers: list[subprocess.Popen[bytes]] = []
+        self.worker_logs: list[Path] = []
         self._servers: list[RunningServer] = []
         self.redis = redis.Redis.from_url(redis_url)
 
@@ -106,20 +108,27 @@ class Pipeline:
         self.stripe_sim.close()
 
     def start_simulators(self) -> None:
-        f = self.faults
-        self.stripe_sim = StripeSimulator(StripeConfig(faults=StripeFaults(
-            latency_ms=f.latency_ms, error_rate=f.error_rate, timeout_rate=f.timeout_rate,
-            timeout_stall_seconds=f.stall_seconds, drop_rate=f.drop_rate, seed=f.seed,
-            )))
+        """Both simulators on loopback, without faults: seeding is not what is under test."""
+        latency = self.faults.latency_ms
+        self.stripe_sim = StripeSimulator(StripeConfig(faults=StripeFaults(latency_ms=latency)))
         server = serve_in_thread(create_app(simulator=self.stripe_sim))
         self._servers.append(server)
         self.stripe_url = server.url
         self.gocardless_sim = GoCardlessSimulator(GoCardlessConfig(
             seconds_per_day=self.seconds_per_day,
-            faults=GoCardlessFaults(latency_ms=int(f.latency_ms), error_rate=f.error_rate,
-                                    timeout_rate=f.timeout_rate, hang_seconds=f.stall_seconds,
-                                    drop_rate=f.drop_rate, seed=f.seed)))
+            faults=GoCardlessFaults(latency_ms=int(latency))))
         self.gocardless_sim.start()
+
+    def inject_faults(self) -> None:
+        """Switch the configured fault rates on in both simulators."""
+        f = self.faults
+        self.stripe_sim.faults.update({
+            "latency_ms": f.latency_ms, "error_rate": f.error_rate,
+            "timeout_rate": f.timeout_rate, "timeout_stall_seconds": f.stall_seconds,
+            "drop_rate": f.drop_rate, "seed": f.seed})
+        self.gocardless_sim.faults.configure(GoCardlessFaults(
+            latency_ms=int(f.latency_ms), error_rate=f.error_rate, timeout_rate=f.timeout_rate,
+            hang_seconds=f.stall_seconds, drop_rate=f.drop_rate, seed=f.seed))
 
     def worker_env(self) -> dict[str, str]:
         env = {**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
@@ -134,12 +143,15 @@ class Pipeline:
         return env
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1",
-             "--threads", str(self.threads), "--skip-logging"],
-            cwd=ROOT, env=self.worker_env(), stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE if os.environ.get("PIPELINE_QUIET", "1") == "1" else None,
-            start_new_session=True)
+        # Logs go to a file, never to an unread pipe (a full pipe would block the worker).
+        log_path = Path(tempfile.gettempdir()) / f"paycollect-worker-{len(self.workers)}.log"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1",
+                 "--threads", str(self.threads)],
+                cwd=ROOT, env=self.worker_env(), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        self.worker_logs.append(log_path)
         self.workers.append(process)
         return process
 
@@ -191,7 +203,8 @@ class Pipeline:
                             stripe_api_key="sk_test_pipeline", stripe_api_base=self.stripe_url,
                             gocardless_access_token="pipeline",
                             gocardless_base_url=self.gocardless_sim.url,
-                            stuck_after_seconds=5, pending_poll_after_seconds=1)
+                            provider_timeout_seconds=1.0, provider_attempts=6,
+                            stuck_after_seconds=60, pending_poll_after_seconds=1)
         self.runtime = build_runtime(settings, clock=SystemClock())
         return self.runtime.deps
 
@@ -233,13 +246,15 @@ class Pipeline:
             customer, pm = gateways.card.ensure_customer(  # type: ignore[attr-defined]
                 account_id=account_id, name=account_id, email=None,
                 payment_method=kind.split(":", 1)[1])
-            return PaymentMethod(MethodType.CARD, provider_customer=customer, provider_method=pm)
+            return PaymentMethod(MethodType.CARD, provider_customer=customer, provider_method=pm,
+                                 details={"behaviour": kind})
         if kind.startswith("direct_debit:"):
             customer, mandate = gateways.direct_debit.setup_mandate(  # type: ignore[attr-defined]
                 account_id=account_id, name=account_id, email=f"{account_id}@example.invalid",
                 scheme="sepa_core", currency=currency, behaviour=kind.split(":", 1)[1])
             return PaymentMethod(MethodType.DIRECT_DEBIT, provider_customer=customer,
-                                 provider_method=mandate, scheme="sepa_core")
+                                 provider_method=mandate, scheme="sepa_core",
+                                 details={"behaviour": kind})
         return PaymentMethod(MethodType.WIRE)
 
     def route(self, invoice_ids: list[str]) -> None:

@@ -24,7 +24,7 @@ from domain.ports import UnitOfWork
 from domain.records import Notification
 from workers.handlers.apply import AfterCommit
 from workers.handlers.deps import Deps
-from workers.handlers.dunning_record import DunningRecord, record_for
+from workers.handlers.dunning_record import DunningRecord, merged, record_for
 from workers.handlers.standing import refresh_standing
 
 log = logging.getLogger("paycollect.dunning")
@@ -69,10 +69,14 @@ def advance_account(deps: Deps, *, account_id: str, today: date, policy: Dunning
         if account is None:
             raise UnknownAccount(account_id)
         invoices = uow.invoices.list(account_id=account_id)
-        for invoice in invoices:
-            if not is_overdue(invoice, today=today):
-                continue
+        lead: DunningRecord | None = None
+        # One sequence per account, led by its oldest overdue invoice (the list is oldest
+        # first): a customer owing two months gets one third notice, not two.
+        for invoice in [inv for inv in invoices if is_overdue(inv, today=today)]:
             record = _record(uow, invoice=invoice, invoices=invoices, policy=policy)
+            if lead is not None:
+                _follow(uow, invoice=invoice, record=record, lead=lead)
+                continue
             for notice in _due_notices(uow, invoice=invoice, record=record, today=today):
                 _queue_notice(uow, deps, account=account, invoice=invoice, notice=notice,
                               after=after)
@@ -80,6 +84,7 @@ def advance_account(deps: Deps, *, account_id: str, today: date, policy: Dunning
                 uow.invoices.set_dunning_policy(invoice_id=invoice.id,
                                                 policy=record.to_json())
                 sent += 1
+            lead = record
         refresh_standing(uow, account_id=account_id, now=deps.clock.now())
         uow.commit()
     after.send(deps)
@@ -97,6 +102,15 @@ def _record(uow: UnitOfWork, *, invoice: Invoice, invoices: list[Invoice],
     record = inherited or DunningRecord(policy=policy, overdue_since=invoice.due_on)
     uow.invoices.set_dunning_policy(invoice_id=invoice.id, policy=record.to_json())
     return record
+
+
+def _follow(uow: UnitOfWork, *, invoice: Invoice, record: DunningRecord,
+            lead: DunningRecord) -> None:
+    """A younger overdue invoice follows the account's sequence (for standing and for when
+    it becomes the oldest one, e.g. after the older one is paid)."""
+    synced = merged([record, lead])
+    if synced is not None and synced != record:
+        uow.invoices.set_dunning_policy(invoice_id=invoice.id, policy=synced.to_json())
 
 
 def _due_notices(uow: UnitOfWork, *, invoice: Invoice, record: DunningRecord,

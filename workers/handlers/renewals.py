@@ -21,7 +21,10 @@ from domain.invoices import Invoice, InvoiceStatus
 from domain.ledger import issued_entry
 from domain.money import Money
 from domain.numbering import invoice_number
+from domain.outcomes import CancelRequested
+from domain.payments import AttemptStatus, apply_outcome
 from domain.ports import UnitOfWork, UnitOfWorkFactory
+from domain.retry_policy import RetryPolicy
 from domain.renewals import billing_dates, due_invoices
 from domain.wire_reference import make_rf_reference
 
@@ -138,9 +141,24 @@ def _issue(uow: UnitOfWork, *, account: Account, subscription_id: str, draft: In
                                        carried_to=after.carried_to)
             closed.append(after.id)
     if closed:
-        # Their pending retries stop: the money is now asked for on the new invoice.
-        uow.attempts.cancel_scheduled(invoice_ids=closed, now=now,
-                                      reason=f"carried forward to {number}")
+        # Their pending retries and wire instructions stop: the money is now asked for on the
+        # new invoice (a transfer quoting the old reference is still matched to it).
+        reason = f"carried forward to {number}"
+        uow.attempts.cancel_scheduled(invoice_ids=closed, now=now, reason=reason)
+        for closed_id in closed:
+            _cancel_wire_instructions(uow, invoice_id=closed_id, now=now, reason=reason)
     uow.ledger.add(entry=issued_entry(invoice), dedupe_key=f"issue:{invoice_id}")
     return invoice_id
 
+
+
+def _cancel_wire_instructions(uow: UnitOfWork, *, invoice_id: str, now: datetime,
+                              reason: str) -> None:
+    active = uow.attempts.active_for_invoice(invoice_id=invoice_id)
+    if active is None or active.status is not AttemptStatus.AWAITING_TRANSFER:
+        return
+    decision = apply_outcome(attempt=active, outcome=CancelRequested(reason),
+                             invoice_due=Money.zero(active.amount.currency),
+                             policy=RetryPolicy(), now=now, attempts_so_far=())
+    if decision.attempt is not None:
+        uow.attempts.update(attempt=decision.attempt, expected_status=active.status)

@@ -5,7 +5,8 @@ message in Redis (or a worker killed mid-call) delays work and never loses or do
 - open invoices with something due and no attempt at all → routed;
 - SCHEDULED attempts whose time has come → sent to their worker;
 - attempts stuck PROCESSING / UNKNOWN past a threshold → reconciled with the provider;
-- direct debits PENDING past the poll interval → their status polled at the provider.
+- direct debits PENDING past the poll interval → their status polled at the provider;
+- webhook inbox rows parked (due again) or stalled (never processed) → processed here.
 Every message it sends is idempotent, so a sweep racing the normal path is harmless.
 """
 
@@ -26,6 +27,8 @@ class SweepSettings:
     stuck_after: timedelta = timedelta(minutes=5)
     pending_poll_after: timedelta = timedelta(hours=1)
     batch_size: int = 500
+    #: Inbox rows never processed this long after receipt lost their message: re-driven.
+    webhook_stalled_after: timedelta = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class SweepReport:
     due_retries: int
     reconciled: int
     polled: int
+    webhooks: int = 0
 
 
 def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
@@ -54,7 +58,17 @@ def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
     for attempt in (*stuck, *pending):
         deps.dispatch.reconcile(attempt.id)
     report = SweepReport(routed=len(unrouted), due_retries=len(due), reconciled=len(stuck),
-                         polled=len(pending))
-    if any((report.routed, report.due_retries, report.reconciled, report.polled)):
+                         polled=len(pending), webhooks=redrive_webhooks(deps, settings=settings))
+    if any((report.routed, report.due_retries, report.reconciled, report.polled,
+            report.webhooks)):
         log.info("sweep: %s", report)
     return report
+
+
+def redrive_webhooks(deps: Deps, *, settings: SweepSettings) -> int:
+    """Process parked inbox rows that are due again, and rows whose message was lost."""
+    from workers.handlers.webhooks import redrive  # webhooks imports the collection handlers
+
+    now = deps.clock.now()
+    return redrive(deps, now=now, received_before=now - settings.webhook_stalled_after,
+                   limit=settings.batch_size)

@@ -9,9 +9,13 @@ from typing import Any
 from adapters.bank_details import BankDetails
 from adapters.documents import PaymentDetails, render_text
 from domain.accounts import Account, MethodType
+from domain.dunning import NoticeKind
 from domain.invoices import Invoice, InvoiceLine, Section
 from domain.payments import PaymentAttempt
 from domain.ports import UnitOfWork
+
+#: Outbox kinds that are dunning notices (the report's `notices`).
+DUNNING_NOTICE_KINDS = frozenset(kind.value for kind in NoticeKind)
 
 
 def _line(line: InvoiceLine) -> dict[str, Any]:
@@ -91,7 +95,38 @@ def build_document(uow: UnitOfWork, *, account_ids: Sequence[str]) -> dict[str, 
                          "subject": notification.subject})
     payments.sort(key=lambda p: (p["created_on"], p["account"], p["invoice"], p["attempt"]))
     return {"invoices": [invoice_doc(inv) for inv in invoices], "payments": payments,
-            "balances": balances, "notices": [], "messages": messages}
+            "balances": balances, "notices": _notices(uow, account_ids=account_ids),
+            "standings": {account_id: _standing(uow, account_id) for account_id in account_ids},
+            "refused": _refused(uow, account_ids=account_ids), "messages": messages}
+
+
+def _notices(uow: UnitOfWork, *, account_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The dunning notices queued in the outbox, in the order they went out."""
+    numbers = {inv.id: inv.number for account_id in account_ids
+               for inv in uow.invoices.list(account_id=account_id)}
+    wanted = set(account_ids)
+    return [{"account": n.account_id, "on": n.created_at.date().isoformat(), "kind": n.kind,
+             "invoice": numbers.get(n.dedupe_key.partition(":")[2])}
+            for n in uow.outbox.list_all()
+            if n.kind in DUNNING_NOTICE_KINDS and n.account_id in wanted]
+
+
+def _standing(uow: UnitOfWork, account_id: str) -> str:
+    account = uow.accounts.get(account_id=account_id)
+    assert account is not None
+    return account.standing.value
+
+
+def _refused(uow: UnitOfWork, *, account_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Customer actions the system refused (a restricted account adding units)."""
+    refused: list[dict[str, Any]] = []
+    for account_id in account_ids:
+        for subscription in uow.subscriptions.list_for_account(account_id=account_id):
+            refused.extend({"account": account_id, "on": entry.details.get("on"),
+                            "action": entry.action, "reason": entry.reason}
+                           for entry in uow.audit.list(target=subscription.id, limit=1000)
+                           if entry.action == "units.refused")
+    return sorted(refused, key=lambda r: (r["on"] or "", r["account"]))
 
 
 def payment_details(invoice: Invoice, account: Account,

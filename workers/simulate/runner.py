@@ -8,6 +8,7 @@ The runner only plays the world: the clock, the customers' actions, the bank.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -18,15 +19,15 @@ from typing import Any
 from domain.accounts import Account, MethodType, PaymentMethod
 from domain.billing import SubscriptionTerms
 from domain.clock import ManualClock
+from domain.dunning import DunningPolicy
 from domain.money import Money
 from domain.plans import Interval, Plan, UnitKind
-from domain.seats import SeatChange
 from domain.subscriptions import Subscription
 from domain.usage import UsageRecord
 from workers.bootstrap import Embedded, start_embedded
 from workers.config import Settings
 from workers.handlers import accounts as account_handlers
-from workers.handlers import operators, renewals, sweeper
+from workers.handlers import dunning, operators, renewals, subscriptions, sweeper
 from workers.simulate.report import build_document, render_report
 from workers.simulate.scenario import AccountSpec, EventSpec, MethodSpec, Scenario
 
@@ -66,21 +67,31 @@ def _run(scenario: Scenario, embedded: Embedded, clock: ManualClock) -> Result:
                 onboarded.add(spec.id)
         for event in scenario.events_on(day):
             _apply(embedded, scenario, event)
-        embedded.worker.drain()
+        _settle(embedded)
         issued = renewals.run_due_renewals(
             uow_factory=deps.uow_factory, as_of=day, clock=clock,
             settings=renewals.RenewalSettings(wire_due_days=deps.wire_due_days))
         for invoice_id in issued:
             deps.dispatch.route_invoice(invoice_id)
-        embedded.worker.drain()
+        _settle(embedded)
         sweeper.sweep(deps, settings=embedded.runtime.sweep_settings)
-        embedded.worker.drain()
+        _settle(embedded)
+        dunning.advance_dunning(deps, today=day, policy=DunningPolicy())
+        _settle(embedded)
         day += timedelta(days=1)
     with deps.uow_factory() as uow:
         document = build_document(uow, account_ids=[a.id for a in scenario.accounts])
         text = render_report(uow, document, bank=embedded.bank_details,
                              period=(scenario.start, scenario.until))
     return Result(document=document, text=text)
+
+
+def _settle(embedded: Embedded) -> None:
+    """Wait until the day's work is done: queues empty and every webhook the providers sent
+    delivered and processed (twice: processing a webhook can make a provider call that sends
+    another), so a report never depends on delivery timing."""
+    embedded.flush_webhooks()
+    embedded.flush_webhooks()
 
 
 def _plan(spec: AccountSpec) -> Plan:
@@ -133,12 +144,13 @@ def _apply(embedded: Embedded, scenario: Scenario, event: EventSpec) -> None:
     deps = embedded.runtime.deps
     subscription_id = f"sub_{event.account}"
     if event.kind in ("add", "remove"):
-        sign = 1 if event.kind == "add" else -1
-        with deps.uow_factory() as uow:
-            for kind, quantity in event.payload.items():
-                uow.seat_changes.add(subscription_id=subscription_id, change=SeatChange(
-                    kind=UnitKind(kind), delta=sign * quantity, on=event.on))
-            uow.commit()
+        change = (subscriptions.add_units if event.kind == "add"
+                  else subscriptions.remove_units)
+        for kind, quantity in event.payload.items():
+            # A restricted account cannot add units: refused, audited, listed in the report.
+            with contextlib.suppress(subscriptions.UnitsRefused):
+                change(deps, subscription_id=subscription_id, kind=UnitKind(kind),
+                       quantity=quantity, on=event.on, actor="scenario")
     elif event.kind == "usage":
         with deps.uow_factory() as uow:
             uow.usage.add(subscription_id=subscription_id, record=UsageRecord(

@@ -49,6 +49,18 @@ class SqlAccountRepository:
     def update_payment_method(self, *, account_id: str, method: PaymentMethod) -> None:
         self._update(account_id, mappers.method_values(method))
 
+    def by_provider_ref(self, *, provider_customer: str | None = None,
+                        provider_method: str | None = None) -> Account | None:
+        if provider_customer is None and provider_method is None:
+            return None
+        statement = select(AccountRow).order_by(col(AccountRow.created_at), col(AccountRow.id))
+        if provider_customer is not None:
+            statement = statement.where(AccountRow.method_customer == provider_customer)
+        if provider_method is not None:
+            statement = statement.where(AccountRow.method_ref == provider_method)
+        found = self._session.exec(fresh(statement.limit(1))).first()
+        return None if found is None else mappers.account_from_row(found)
+
     def _update(self, account_id: str, values: dict[str, Any]) -> None:
         result = self._session.exec(_TABLE.update().where(_TABLE.c.id == account_id)
                                     .values(**values, updated_at=self._now()))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from adapters.db import mappers
@@ -114,13 +116,12 @@ class SqlWebhookEventRepository:
             WebhookEventRow.provider == provider, WebhookEventRow.event_id == event_id))).first()
         return None if row is None else mappers.webhook_from_row(row)
 
-    def mark_processed(self, *, provider: str, event_id: str, at: datetime) -> None:
-        result = self._session.exec(_WEBHOOKS.update()
-                                    .where(_WEBHOOKS.c.provider == provider,
-                                           _WEBHOOKS.c.event_id == event_id)
-                                    .values(processed_at=at))
-        if result.rowcount != 1:
-            raise NotFound(f"webhook event {provider}/{event_id}")
+    def mark_processed(self, *, provider: str, event_id: str, at: datetime,
+                       note: str | None = None) -> None:
+        values: dict[str, Any] = {"processed_at": at, "next_attempt_at": None}
+        if note is not None:
+            values["note"] = note
+        self._update(provider, event_id, values)
 
     def unprocessed(self, *, received_before: datetime, limit: int) -> list[WebhookEvent]:
         rows = self._session.exec(fresh(
@@ -130,3 +131,53 @@ class SqlWebhookEventRepository:
             .order_by(col(WebhookEventRow.received_at), col(WebhookEventRow.event_id))
             .limit(limit)))
         return [mappers.webhook_from_row(row) for row in rows]
+
+    def record_attempt(self, *, provider: str, event_id: str, note: str,
+                       next_attempt_at: datetime) -> None:
+        self._update(provider, event_id, {"attempts": _WEBHOOKS.c.attempts + 1, "note": note,
+                                          "next_attempt_at": next_attempt_at})
+
+    def due(self, *, now: datetime, received_before: datetime,
+            limit: int) -> list[WebhookEvent]:
+        row = WebhookEventRow
+        rows = self._session.exec(fresh(
+            select(row)
+            .where(col(row.processed_at).is_(None),
+                   or_(col(row.next_attempt_at) <= now,
+                       and_(col(row.next_attempt_at).is_(None),
+                            col(row.received_at) < received_before)))
+            .order_by(col(row.received_at), col(row.event_id))
+            .limit(limit)))
+        return [mappers.webhook_from_row(found) for found in rows]
+
+    def for_resource(self, *, provider: str, resource_id: str) -> list[WebhookEvent]:
+        row = WebhookEventRow
+        rows = self._session.exec(fresh(
+            select(row).where(row.provider == provider, row.resource_id == resource_id)
+            .order_by(col(row.occurred_at), col(row.event_id))))
+        return [mappers.webhook_from_row(found) for found in rows]
+
+    def list(self, *, status: str | None = None, provider: str | None = None,
+             limit: int = 100) -> list[WebhookEvent]:
+        row = WebhookEventRow
+        statement = select(row).order_by(col(row.received_at).desc(), col(row.event_id).desc())
+        if provider is not None:
+            statement = statement.where(row.provider == provider)
+        if status == "processed":
+            statement = statement.where(col(row.processed_at).is_not(None))
+        elif status == "pending":
+            statement = statement.where(col(row.processed_at).is_(None), row.attempts == 0)
+        elif status == "parked":
+            statement = statement.where(col(row.processed_at).is_(None), row.attempts > 0)
+        elif status is not None:
+            raise ValueError(f"unknown webhook status {status!r}")
+        rows = self._session.exec(fresh(statement.limit(limit)))
+        return [mappers.webhook_from_row(found) for found in rows]
+
+    def _update(self, provider: str, event_id: str, values: dict[str, Any]) -> None:
+        result = self._session.exec(_WEBHOOKS.update()
+                                    .where(_WEBHOOKS.c.provider == provider,
+                                           _WEBHOOKS.c.event_id == event_id)
+                                    .values(**values))
+        if result.rowcount != 1:
+            raise NotFound(f"webhook event {provider}/{event_id}")

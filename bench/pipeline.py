@@ -1,0 +1,111 @@
+"""Pipeline benchmark: finalised invoices → settled, on Redis with worker processes.
+
+In one run, on the same broker and the same worker processes:
+  1. a bare no-op dramatiq actor's message rate (the ceiling for any actor);
+  2. N invoices (mixed methods) against the simulators at 0 ms provider latency;
+  3. M invoices at 200 ms provider latency, compared with what the configured concurrency
+     allows (threads ÷ latency per provider call).
+Prints invoices/s, the ratio to the no-op rate, p50/p99 latency from finalised to settled, and
+the workers' peak memory. Needs PostgreSQL and Redis on loopback (see README).
+
+    python bench/pipeline.py [--invoices 10000] [--slow-invoices 1000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text  # noqa: E402
+
+from tests.e2e.pipeline_support import fresh_postgres_schema  # noqa: E402
+from workers.devtools.pipeline import Faults, Mix, Pipeline  # noqa: E402
+
+#: 70% card, 20% direct debit, 10% wire — the mix a phone-service biller sees.
+MIX = Mix({"card:pm_card_visa": 7, "direct_debit:pays": 2, "wire": 1})
+
+
+def noop_rate(pipeline: Pipeline, count: int) -> float:
+    """Messages per second through the bare no-op actor."""
+    started = time.perf_counter()
+    for _ in range(count):
+        pipeline.actors.noop.send()
+    while pipeline.redis.hlen("dramatiq:noop.msgs") > 0:
+        time.sleep(0.02)
+    return count / (time.perf_counter() - started)
+
+
+def settled_times(pipeline: Pipeline, invoice_ids: list[str]) -> list[float]:
+    """Epoch seconds at which each invoice's collection settled (paid / awaiting transfer)."""
+    with pipeline.runtime.deps.uow_factory() as uow:
+        rows = uow.session.execute(text(  # type: ignore[attr-defined]
+            "SELECT extract(epoch FROM max(updated_at)) FROM payment_attempts "
+            "WHERE invoice_id = ANY(:ids) AND status IN ('succeeded', 'awaiting_transfer') "
+            "GROUP BY invoice_id"), {"ids": invoice_ids}).all()
+    return [float(r[0]) for r in rows]
+
+
+def run_batch(pipeline: Pipeline, count: int, label: str, timeout: float) -> dict[str, float]:
+    invoice_ids = pipeline.seed(count, MIX)
+    started = time.time()
+    pipeline.route(invoice_ids)
+    finished = pipeline.sweep_until(
+        lambda: len(settled_times(pipeline, invoice_ids)) >= len(invoice_ids),
+        timeout=timeout, every=0.5)
+    times = sorted(settled_times(pipeline, invoice_ids))
+    if not finished:
+        print(f"  {label}: only {len(times)}/{count} settled within {timeout:.0f} s")
+    latencies = [t - started for t in times]
+    elapsed = max(times) - started
+    return {"count": len(times), "per_second": len(times) / elapsed,
+            "p50": statistics.median(latencies),
+            "p99": latencies[int(len(latencies) * 0.99) - 1]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument("--slow-invoices", type=int, default=1_000)
+    parser.add_argument("--noop-messages", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker process")
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
+    args = parser.parse_args()
+
+    with fresh_postgres_schema(args.postgres) as database_url, Pipeline(
+            database_url=database_url, redis_url=args.redis, workers=args.workers,
+            threads=args.threads, seconds_per_day=0.02) as pipeline:
+        pipeline.start_workers()
+        time.sleep(3)  # let the worker processes boot
+        noop = noop_rate(pipeline, args.noop_messages)
+        fast = run_batch(pipeline, args.invoices, "0 ms", timeout=1800)
+        memory = pipeline.worker_peak_memory_kib()
+        pipeline.stripe_sim.faults.update({"latency_ms": 200})
+        pipeline.gocardless_sim.faults.configure(
+            pipeline.gocardless_sim.faults.config.__class__(latency_ms=200))
+        slow = run_batch(pipeline, args.slow_invoices, "200 ms", timeout=1800)
+        memory = max(memory, pipeline.worker_peak_memory_kib())
+
+    threads = args.workers * args.threads
+    # A card invoice makes one provider call; a direct debit two (mandate, payment); a wire none.
+    calls_per_invoice = (7 * 1 + 2 * 2 + 1 * 0) / 10
+    allowed = threads / (0.2 * calls_per_invoice)
+    print(f"workers: {args.workers} processes × {args.threads} threads, Redis broker, PostgreSQL")
+    print(f"no-op actor:            {noop:8.0f} messages/s")
+    print(f"invoices at 0 ms:       {fast['per_second']:8.1f} invoices/s  "
+          f"({fast['per_second'] / noop:.1%} of no-op; ceiling 50%)  "
+          f"p50 {fast['p50']:.2f} s  p99 {fast['p99']:.2f} s  n={fast['count']:.0f}")
+    print(f"invoices at 200 ms:     {slow['per_second']:8.1f} invoices/s  "
+          f"({slow['per_second'] / allowed:.1%} of the {allowed:.0f}/s the concurrency allows)"
+          f"  p50 {slow['p50']:.2f} s  p99 {slow['p99']:.2f} s  n={slow['count']:.0f}")
+    print(f"peak worker memory:     {memory / 1024:8.1f} MiB (VmHWM, largest process)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""The scheduler against real databases: batches, catch-up after downtime, and two schedulers
+racing over the same due set on PostgreSQL without issuing anything twice."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from datetime import date
+from typing import Any
+
+import pytest
+
+from adapters.db.engine import create_engine, session_factory
+from adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from domain.clock import ManualClock, at_utc
+from tests.handlers.doubles import make_doubles
+from tests.handlers.world import card_account, subscribe
+from tests.integration.conftest import clear_tables
+from workers.scheduler import SchedulerSettings, renew_due, tick
+
+
+def test_a_subscription_missed_for_three_days_gets_its_invoice_dated_on_its_anchor_day(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+    # Given a subscription anchored on 2026-03-01, billed once, and a scheduler down 03-31→04-03
+    doubles = make_doubles(uow_factory=uow_factory, clock=clock)
+    subscribe(uow_factory, account=card_account(), started_on=date(2026, 3, 1))
+    renew_due(doubles.deps, as_of=date(2026, 3, 1))
+    clock.set(at_utc(2026, 4, 3, 9))
+    # When the scheduler ticks again on 04-03
+    report = tick(doubles.deps, settings=SchedulerSettings())
+    # Then the April invoice is issued, dated on its anchor day, and routed for collection
+    with uow_factory() as uow:
+        invoices = uow.invoices.list(account_id="acc_card")
+    assert [(inv.issued_on, inv.period.start) for inv in invoices] == [
+        (date(2026, 3, 1), date(2026, 3, 1)), (date(2026, 4, 1), date(2026, 4, 1))]
+    assert report.issued == 1
+    assert [m.target for m in doubles.dispatch.of("route_invoice")][-1] == invoices[-1].id
+
+
+def test_a_tick_renews_in_batches_and_leaves_nothing_due(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+    # Given 7 subscriptions due today and a batch of 3
+    doubles = make_doubles(uow_factory=uow_factory, clock=clock)
+    for n in range(7):
+        subscribe(uow_factory, account=card_account(f"acc_{n}"), started_on=clock.today())
+    # When the scheduler renews
+    issued = renew_due(doubles.deps, as_of=clock.today(), batch_size=3)
+    # Then every one got its invoice and none is due any more
+    assert issued == 7
+    with uow_factory() as uow:
+        assert uow.subscriptions.due(as_of=clock.today(), limit=10) == []
+
+
+def test_ticking_twice_the_same_day_issues_nothing_new(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+    # Given a tick already ran today
+    doubles = make_doubles(uow_factory=uow_factory, clock=clock)
+    subscribe(uow_factory, account=card_account(), started_on=clock.today())
+    tick(doubles.deps, settings=SchedulerSettings())
+    # When another tick runs
+    report = tick(doubles.deps, settings=SchedulerSettings())
+    # Then it issued nothing
+    assert report.issued == 0
+
+
+# --- two schedulers, two processes, one PostgreSQL -------------------------------------------
+
+SUBSCRIPTIONS = 60
+AS_OF = date(2026, 6, 3)  # three monthly anchors each (04-01 … 06-01): a catch-up race too
+
+
+def _scheduler_process(database_url: str, start: multiprocessing.synchronize.Event,
+                       results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """One scheduler in its own process: its own engine, clock and dispatcher."""
+    engine = create_engine(database_url, pool_size=2)
+    clock = ManualClock(at_utc(2026, 6, 3, 6))
+    doubles = make_doubles(uow_factory=SqlUnitOfWorkFactory(session_factory(engine),
+                                                            clock=clock), clock=clock)
+    start.wait(timeout=30)
+    renew_due(doubles.deps, as_of=AS_OF, batch_size=7)
+    results.put([m.target for m in doubles.dispatch.of("route_invoice")])
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_two_schedulers_on_postgresql_issue_each_invoice_exactly_once(
+        postgres_url: str, migrated_databases: Any) -> None:
+    # Given 60 subscriptions due since 04-01 on a fresh PostgreSQL schema
+    url = migrated_databases.postgresql(postgres_url)
+    engine = create_engine(url, pool_size=2)
+    clear_tables(engine)
+    clock = ManualClock(at_utc(2026, 4, 1, 6))
+    uow_factory = SqlUnitOfWorkFactory(session_factory(engine), clock=clock)
+    for n in range(SUBSCRIPTIONS):
+        subscribe(uow_factory, account=card_account(f"acc_{n:03}"), started_on=date(2026, 4, 1))
+    # When two scheduler processes renew the same due set at the same moment
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    processes = [context.Process(target=_scheduler_process, args=(url, start, results))
+                 for _ in range(2)]
+    for process in processes:
+        process.start()
+    start.set()
+    routed = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    # Then every subscription has exactly its three invoices, each issued and routed once
+    with uow_factory() as uow:
+        invoices = uow.invoices.list()
+    keys = Counter((inv.subscription_id, inv.period.start) for inv in invoices)
+    assert len(invoices) == SUBSCRIPTIONS * 3
+    assert set(keys.values()) == {1}
+    all_routed = [*routed[0], *routed[1]]
+    assert sorted(all_routed) == sorted(inv.id for inv in invoices)
+    # And both processes finished cleanly (no duplicate-key crash on either side)
+    assert [process.exitcode for process in processes] == [0, 0]
+    # And invoice numbers have no gap and no duplicate
+    numbers = sorted(int(inv.number.rsplit("-", 1)[1]) for inv in invoices)
+    assert numbers == list(range(1, len(invoices) + 1))
+    engine.dispose()
