@@ -67,9 +67,9 @@ def make_broker(redis_url: str | None) -> dramatiq.Broker:
         # Embedded: no metrics server; the in-process run is observed through its report.
         broker: dramatiq.Broker = StubBroker(middleware=_middleware(prometheus=False))
     else:
-        broker = RedisBroker(url=redis_url, middleware=_middleware(prometheus=True),
-                             heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
-                             maintenance_chance=MAINTENANCE_CHANCE)
+        broker = RedisBroker(  # type: ignore[no-untyped-call]
+            url=redis_url, middleware=_middleware(prometheus=True),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT_MS, maintenance_chance=MAINTENANCE_CHANCE)
     for queue in QUEUES:
         broker.declare_queue(queue)
     return broker
@@ -93,13 +93,12 @@ class ProviderRateLimits:
 
 def make_rate_limiters(*, redis_url: str | None, card_per_second: int,
                        direct_debit_per_second: int) -> ProviderRateLimits:
-    backend = RedisBackend(url=redis_url) if redis_url else StubBackend()
-    return ProviderRateLimits(
-        card=WindowRateLimiter(backend, "paycollect:rate:stripe", limit=card_per_second,
-                               window=1),
-        direct_debit=WindowRateLimiter(backend, "paycollect:rate:gocardless",
-                                       limit=direct_debit_per_second, window=1),
-    )
+    backend = RedisBackend(url=redis_url) if redis_url else StubBackend()  # type: ignore[no-untyped-call]
+    card = WindowRateLimiter(  # type: ignore[no-untyped-call]
+        backend, "paycollect:rate:stripe", limit=card_per_second, window=1)
+    direct_debit = WindowRateLimiter(  # type: ignore[no-untyped-call]
+        backend, "paycollect:rate:gocardless", limit=direct_debit_per_second, window=1)
+    return ProviderRateLimits(card=card, direct_debit=direct_debit)
 
 
 def get_configured_broker() -> dramatiq.Broker | None:

@@ -1,4 +1,4 @@
-"""Customer messages for the outbox, rendered from the notice templates in the account's language."""
+"""Customer messages for the outbox, from the notice templates in the account's language."""
 
 from __future__ import annotations
 

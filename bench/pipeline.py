@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from tests.e2e.pipeline_support import fresh_postgres_schema  # noqa: E402
-from workers.devtools.pipeline import Faults, Mix, Pipeline  # noqa: E402
+from tests.e2e.pipeline_support import fresh_postgres_schema
+from workers.devtools.pipeline import Mix, Pipeline
 
 #: 70% card, 20% direct debit, 10% wire — the mix a phone-service biller sees.
 MIX = Mix({"card:pm_card_visa": 7, "direct_debit:pays": 2, "wire": 1})

@@ -109,9 +109,11 @@ class InvoiceRepository(Protocol):
         """OPEN invoices of the account, oldest first (issue date, period start, number)."""
         ...
 
-    def open_without_attempts(self, *, limit: int) -> list[str]:
+    def open_without_attempts(self, *, limit: int,
+                              created_before: datetime | None = None) -> list[str]:
         """Ids of OPEN invoices with an amount due > 0 and no attempt at all (their
-        "finalised" message was lost), oldest first: the sweeper routes them again."""
+        "finalised" message was lost), created before `created_before` if given, oldest
+        first: the sweeper routes them again."""
         ...
 
     def list(self, *, account_id: str | None = None, status: InvoiceStatus | None = None,
@@ -176,8 +178,9 @@ class AttemptRepository(Protocol):
         """Move the invoices' SCHEDULED attempts to CANCELED; returns their ids."""
         ...
 
-    def due_scheduled(self, *, now: datetime, limit: int) -> list[PaymentAttempt]:
-        """SCHEDULED attempts with `scheduled_for <= now`, earliest first."""
+    def due_scheduled(self, *, now: datetime, limit: int,
+                      since: datetime | None = None) -> list[PaymentAttempt]:
+        """SCHEDULED attempts with `since < scheduled_for <= now`, earliest first."""
         ...
 
     def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,

@@ -13,7 +13,7 @@ from typing import Protocol
 from domain.accounts import Account
 from domain.invoices import Invoice
 from domain.money import Money
-from domain.outcomes import AwaitingTransfer, Outcome
+from domain.outcomes import AwaitingTransfer, Outcome, ProviderEvent
 
 
 class CardGateway(Protocol):
@@ -27,9 +27,11 @@ class DirectDebitGateway(Protocol):
     def collect(self, *, attempt_id: str, mandate_id: str, amount: Money, invoice_id: str,
                 account_id: str, charge_date: date | None = None) -> Outcome: ...
 
-    def payment_status(self, *, provider_ref: str) -> Outcome: ...
+    def payment_status(self, *, provider_ref: str) -> Outcome | ProviderEvent:
+        """Where the payment stands; a failure after confirmation comes back as a Reversal."""
+        ...
 
-    def find_payment(self, *, attempt_id: str) -> Outcome: ...
+    def find_payment(self, *, attempt_id: str) -> Outcome | ProviderEvent: ...
 
 
 class WireGateway(Protocol):

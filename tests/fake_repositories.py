@@ -202,7 +202,9 @@ class FakeInvoiceRepository:
                        if i.account_id == account_id and i.status is InvoiceStatus.OPEN),
                       key=lambda i: (i.issued_on, i.period.start, i.number))
 
-    def open_without_attempts(self, *, limit: int) -> list[str]:
+    def open_without_attempts(self, *, limit: int,
+                              created_before: datetime | None = None) -> list[str]:
+        # The fake keeps no creation time: every invoice counts as old enough.
         routed = {a.invoice_id for a in self._s.attempts.values()}
         waiting = sorted((i for i in self._s.invoices.values()
                           if i.status is InvoiceStatus.OPEN and i.amount_due.is_positive()
@@ -321,9 +323,11 @@ class FakeAttemptRepository:
                 updated_at=now)
         return cancelled
 
-    def due_scheduled(self, *, now: datetime, limit: int) -> list[PaymentAttempt]:
+    def due_scheduled(self, *, now: datetime, limit: int,
+                      since: datetime | None = None) -> list[PaymentAttempt]:
         due = self._where(lambda a: a.status is AttemptStatus.SCHEDULED
-                          and a.scheduled_for is not None and a.scheduled_for <= now)
+                          and a.scheduled_for is not None and a.scheduled_for <= now
+                          and (since is None or a.scheduled_for > since))
         return sorted(due, key=lambda a: (a.scheduled_for, a.id))[:limit]
 
     def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,

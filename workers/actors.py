@@ -18,8 +18,8 @@ broker = get_configured_broker() or configure_broker()
 
 from domain.errors import NotFound  # noqa: E402
 from workers import runtime  # noqa: E402  (after the broker, on purpose)
-from workers.logs import configure_logging  # noqa: E402
 from workers.handlers import accounts, collection, notifications, sweeper  # noqa: E402
+from workers.logs import configure_logging  # noqa: E402
 
 log = logging.getLogger("paycollect.actors")
 configure_logging()

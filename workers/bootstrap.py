@@ -47,7 +47,7 @@ log = logging.getLogger("paycollect.bootstrap")
 
 #: The simulators accept any sk_test_ key; this one names itself in logs.
 SIMULATOR_STRIPE_KEY = "sk_test_paycollect_simulator"
-SIMULATOR_GOCARDLESS_TOKEN = "sandbox_paycollect_simulator"
+SIMULATOR_GOCARDLESS_TOKEN = "sandbox_paycollect_simulator"  # noqa: S105 (not a secret)
 
 
 @dataclass
@@ -148,9 +148,11 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     rate_limits = make_rate_limiters(
         redis_url=settings.redis_url, card_per_second=settings.stripe_rate_limit_per_second,
         direct_debit_per_second=settings.gocardless_rate_limit_per_second)
-    sweep = SweepSettings(stuck_after=timedelta(seconds=settings.stuck_after_seconds),
-                          pending_poll_after=timedelta(
-                              seconds=settings.pending_poll_after_seconds))
+    sweep = SweepSettings(
+        stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+        pending_poll_after=timedelta(seconds=settings.pending_poll_after_seconds),
+        period=timedelta(seconds=settings.scheduler_tick_seconds),
+        lost_after=timedelta(seconds=settings.lost_message_after_seconds))
     runtime = Runtime(deps=deps, notifier=notifier, rate_limits=rate_limits,
                       sweep_settings=sweep, bank_details=bank,
                       closers=[*providers.closers, engine.dispose])

@@ -87,7 +87,8 @@ def replay(event_ref: str = typer.Argument(..., metavar="ID",
 
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind"),
           port: int = typer.Option(8080, "--port")) -> None:
-    """Serve the webhook app (POST /webhooks/stripe, /webhooks/gocardless; /healthz; /metrics).
+    """Serve the webhook app (POST /webhooks/stripe, /webhooks/gocardless; /healthz; /metrics)
+    and the operator API (/api/…, bearer OPERATOR_API_TOKEN; OpenAPI at /api/openapi.json).
 
     With REDIS_URL, each stored event is sent to the `process_webhook` actor; without it the
     events wait in the inbox for the scheduler's sweep.
@@ -101,8 +102,11 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Interface to bin
         typer.echo("warning: STRIPE_WEBHOOK_SECRET / GOCARDLESS_WEBHOOK_SECRET unset: that "
                    "provider's webhooks are all rejected", err=True)
     console = build_console_deps(settings)  # with REDIS_URL this configures the broker
+    from workers.operator_api import operator_routes
+
     app = create_webhook_app(console.deps, settings,
-                             enqueue=None if settings.redis_url else _leave_for_sweeper)
+                             enqueue=None if settings.redis_url else _leave_for_sweeper,
+                             extra_routes=operator_routes(console.deps, settings))
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:

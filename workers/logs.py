@@ -40,15 +40,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, default=str)
 
 
+#: Libraries that log every HTTP request at INFO: one line per provider call is noise, and
+#: at thousands of calls a second it costs real time.
+CHATTY = ("stripe", "httpx", "urllib3", "gocardless_pro")
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """Attach the id-printing filter (or JSON formatter) to every root handler; adds a stderr
     handler first if there is none. Safe to call more than once."""
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=level,
+        logging.basicConfig(level=logging.WARNING,
                             format="%(asctime)s %(levelname)s [%(process)d] %(name)s: "
                                    "%(message)s")
     logging.getLogger("paycollect").setLevel(level)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(logging.WARNING)
     as_json = os.environ.get("PAYCOLLECT_LOG_FORMAT") == "json"
     for handler in root.handlers:
         if as_json:

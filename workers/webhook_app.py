@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from adapters import gocardless_events, stripe_events
 from adapters.gocardless_webhooks import InvalidSignatureError, parse_webhook
@@ -143,8 +143,10 @@ def _gocardless_verified(body: bytes, signature: str | None,
 
 def create_webhook_app(runtime_or_deps: Runtime | Deps, settings: Settings, *,
                        enqueue: Enqueue | None = None,
-                       registry: CollectorRegistry | None = None) -> Starlette:
-    """The app. `enqueue(provider, event_id)` defaults to the `process_webhook` actor."""
+                       registry: CollectorRegistry | None = None,
+                       extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The app. `enqueue(provider, event_id)` defaults to the `process_webhook` actor;
+    `extra_routes` mounts more (the operator API under /api, see workers/operator_api.py)."""
     deps = runtime_or_deps.deps if isinstance(runtime_or_deps, Runtime) else runtime_or_deps
     registry = registry or CollectorRegistry()
     counter = Counter("paycollect_webhooks", "Webhook requests and events by provider and result",
@@ -187,6 +189,7 @@ def create_webhook_app(runtime_or_deps: Runtime | Deps, settings: Settings, *,
         Route("/webhooks/gocardless", gocardless_webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        *extra_routes,
     ])
 
 

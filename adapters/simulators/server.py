@@ -42,9 +42,8 @@ def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0,
         port = _free_port(host)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
                             access_log=False, timeout_keep_alive=30)
+    # uvicorn captures signals only on the main thread, so a server in a thread leaves them be.
     server = uvicorn.Server(config)
-    # uvicorn installs signal handlers only on the main thread; in a thread it must not try.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
 
     def run() -> None:
         asyncio.run(server.serve())

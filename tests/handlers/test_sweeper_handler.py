@@ -94,8 +94,8 @@ def test_a_sweep_re_drives_only_what_the_database_says_is_due_and_has_not_progre
     # Given invoices and attempts in every situation
     _every_situation(uow_factory)
 
-    # When the sweeper runs
-    report = sweep(doubles.deps, settings=SweepSettings())
+    # When the sweeper runs, presuming every message older than now lost
+    report = sweep(doubles.deps, settings=SweepSettings(lost_after=timedelta(0)))
 
     # Then it re-drives exactly what is due and has not progressed; nothing else
     assert sorted(doubles.dispatch.messages, key=lambda m: (m.kind, m.args)) == EXPECTED
@@ -109,7 +109,7 @@ def test_the_in_memory_unit_of_work_sweeps_like_the_database(clock: ManualClock)
     doubles = make_doubles(uow_factory=fakes, clock=clock)
 
     # When the sweeper runs
-    report = sweep(doubles.deps, settings=SweepSettings())
+    report = sweep(doubles.deps, settings=SweepSettings(lost_after=timedelta(0)))
 
     # Then it sends the same messages as on SQLite and PostgreSQL
     assert sorted(doubles.dispatch.messages, key=lambda m: (m.kind, m.args)) == EXPECTED
@@ -142,8 +142,10 @@ def test_after_every_message_is_lost_sweeping_then_delivering_completes_everythi
         doubles.dispatch.route_invoice(invoice_id)
     doubles.dispatch.take()
 
-    # When the sweeper runs and its messages are delivered, then the collect messages those
-    # send are lost too, and the sweeper runs again
+    # When the sweeper runs once they are overdue (SweepSettings.lost_after, 5 minutes) and
+    # its messages are delivered, then the collect messages those send are lost too, and the
+    # sweeper runs again
+    clock.advance(minutes=6)
     sweep(doubles.deps, settings=SweepSettings())
     assert sorted(m.target for m in doubles.dispatch.messages) == sorted(issued)
     worker.deliver(doubles.dispatch.take())
@@ -217,3 +219,20 @@ def test_a_retry_whose_message_was_lost_is_sent_by_the_sweeper_when_it_is_due(
     assert [c.attempt_id for c in doubles.card.charges][-1] == retry.id
     assert invoice(uow_factory, invoice_id).status is InvoiceStatus.PAID
     assert assert_ledger_balances(uow_factory, "acc_card") == eur(0)
+
+
+def test_a_just_issued_invoice_is_not_routed_again_while_its_message_may_still_be_queued(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock, doubles: Doubles) -> None:
+    # Given an invoice issued now, its route message on its way
+    subscribe(uow_factory, account=card_account(), started_on=clock.today())
+    [issued] = renew(uow_factory, clock)
+    # When the sweeper runs within the lost-message delay
+    clock.advance(minutes=4)
+    early = sweep(doubles.deps, settings=SweepSettings(lost_after=timedelta(minutes=5)))
+    # Then it leaves the invoice to its message...
+    assert early.routed == 0
+    # ...and routes it once the message must have been lost
+    clock.advance(minutes=2)
+    late = sweep(doubles.deps, settings=SweepSettings(lost_after=timedelta(minutes=5)))
+    assert late.routed == 1
+    assert doubles.dispatch.messages[-1].args == (issued,)

@@ -128,3 +128,18 @@ def test_dead_letters_need_redis(client: httpx.Client) -> None:
     response = client.get("/api/dead-letters", headers=AUTH)
     assert response.status_code == 503
     assert "REDIS_URL" in response.json()["error"]
+
+
+def test_the_served_webhook_app_mounts_the_operator_api_beside_the_webhooks(
+        world: OpsWorld) -> None:
+    # Given the app `paycollect serve` runs: webhooks plus the operator routes
+    from workers.webhook_app import create_webhook_app
+
+    settings = Settings(database_url=world.url, operator_api_token=TOKEN)
+    app = create_webhook_app(world.deps, settings, enqueue=lambda provider, event_id: None,
+                             extra_routes=operator_routes(world.deps, settings))
+    for client in serve(app):
+        # Then both answer, and the operator API still wants its token
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/api/invoices").status_code == 401
+        assert client.get("/api/invoices", headers=AUTH).status_code == 200

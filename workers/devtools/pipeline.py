@@ -102,6 +102,8 @@ class Pipeline:
 
     def __exit__(self, *exc: object) -> None:
         self.stop_workers()
+        if hasattr(self, "runtime"):
+            self.runtime.close()  # disposes the engine: no connection left to the GC
         for server in self._servers:
             server.stop()
         self.gocardless_sim.stop()
@@ -204,7 +206,8 @@ class Pipeline:
                             gocardless_access_token="pipeline",
                             gocardless_base_url=self.gocardless_sim.url,
                             provider_timeout_seconds=1.0, provider_attempts=6,
-                            stuck_after_seconds=60, pending_poll_after_seconds=1)
+                            stuck_after_seconds=60, pending_poll_after_seconds=1,
+                            scheduler_tick_seconds=1.0, lost_message_after_seconds=30)
         self.runtime = build_runtime(settings, clock=SystemClock())
         return self.runtime.deps
 

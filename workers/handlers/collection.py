@@ -16,7 +16,7 @@ from datetime import datetime
 from domain.accounts import Account, MethodType
 from domain.errors import AttemptAlreadyActive, UnknownAttempt, UnknownInvoice
 from domain.invoices import Invoice, InvoiceStatus
-from domain.outcomes import CancelRequested, Outcome, TransientFailure, Unknown
+from domain.outcomes import CancelRequested, Outcome, ProviderEvent, TransientFailure, Unknown
 from domain.payments import AttemptStatus, PaymentAttempt
 from workers.handlers.apply import AfterCommit, apply_event, record_event
 from workers.handlers.deps import Deps
@@ -177,7 +177,7 @@ def reconcile_attempt(deps: Deps, *, attempt_id: str) -> AttemptStatus | None:
     return record_event(deps, attempt_id=attempt_id, event=found).status
 
 
-def _lookup(deps: Deps, attempt: PaymentAttempt) -> Outcome:
+def _lookup(deps: Deps, attempt: PaymentAttempt) -> Outcome | ProviderEvent:
     if attempt.method is MethodType.CARD:
         return deps.card.find_payment(attempt_id=attempt.id)
     if attempt.method is MethodType.DIRECT_DEBIT:
@@ -191,7 +191,7 @@ def _lookup(deps: Deps, attempt: PaymentAttempt) -> Outcome:
     return deps.wire.publish(invoice=invoice, account=account, due_days=deps.wire_due_days)
 
 
-def _poll(deps: Deps, attempt: PaymentAttempt) -> Outcome:
+def _poll(deps: Deps, attempt: PaymentAttempt) -> Outcome | ProviderEvent:
     assert attempt.provider_ref is not None
     if attempt.method is MethodType.DIRECT_DEBIT:
         return deps.direct_debit.payment_status(provider_ref=attempt.provider_ref)

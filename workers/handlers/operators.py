@@ -171,7 +171,8 @@ def _wire_attempt(uow: UnitOfWork, deps: Deps, *, invoice_id: str,
     status = AttemptStatus.PROCESSING if active is None else AttemptStatus.CANCELED
     attempt = PaymentAttempt(
         id=str(uuid.uuid4()), invoice_id=invoice_id, account_id=invoice.account_id,
-        method=MethodType.WIRE, number=len(uow.attempts.list_for_invoice(invoice_id=invoice_id)) + 1,
+        method=MethodType.WIRE,
+        number=len(uow.attempts.list_for_invoice(invoice_id=invoice_id)) + 1,
         amount=invoice.amount_due, status=status, created_at=now, updated_at=now,
         reason="wire received")
     uow.attempts.add(attempt=attempt)

@@ -24,8 +24,8 @@ from domain.numbering import invoice_number
 from domain.outcomes import CancelRequested
 from domain.payments import AttemptStatus, apply_outcome
 from domain.ports import UnitOfWork, UnitOfWorkFactory
-from domain.retry_policy import RetryPolicy
 from domain.renewals import billing_dates, due_invoices
+from domain.retry_policy import RetryPolicy
 from domain.wire_reference import make_rf_reference
 
 log = logging.getLogger("paycollect.renewals")

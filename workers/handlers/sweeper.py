@@ -29,6 +29,12 @@ class SweepSettings:
     batch_size: int = 500
     #: Inbox rows never processed this long after receipt lost their message: re-driven.
     webhook_stalled_after: timedelta = timedelta(minutes=2)
+    #: How often the sweep runs (the scheduler tick). A retry that fell due within the last
+    #: two periods is sent now; the normal path already sent everything else once.
+    period: timedelta = timedelta(seconds=60)
+    #: A message still unanswered after this is presumed lost (Redis flushed, worker killed)
+    #: and sent again. Shorter would flood a busy queue with duplicates (harmless, costly).
+    lost_after: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -43,8 +49,13 @@ class SweepReport:
 def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
     now = deps.clock.now()
     with deps.uow_factory() as uow:
-        unrouted = uow.invoices.open_without_attempts(limit=settings.batch_size)
-        due = uow.attempts.due_scheduled(now=now, limit=settings.batch_size)
+        unrouted = uow.invoices.open_without_attempts(limit=settings.batch_size,
+                                                      created_before=now - settings.lost_after)
+        newly_due = uow.attempts.due_scheduled(now=now, limit=settings.batch_size,
+                                               since=now - 2 * settings.period)
+        lost = uow.attempts.due_scheduled(now=now - settings.lost_after,
+                                          limit=settings.batch_size)
+        due = list({attempt.id: attempt for attempt in (*newly_due, *lost)}.values())
         stuck = uow.attempts.stuck(statuses=(AttemptStatus.PROCESSING, AttemptStatus.UNKNOWN),
                                    older_than=now - settings.stuck_after,
                                    limit=settings.batch_size)

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from contextlib import nullcontext
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -114,10 +114,12 @@ class SqlAttemptRepository:
                      .returning(_TABLE.c.id))
         return sorted(str(attempt_id) for attempt_id in self._session.exec(statement).scalars())
 
-    def due_scheduled(self, *, now: datetime, limit: int) -> builtins.list[PaymentAttempt]:
+    def due_scheduled(self, *, now: datetime, limit: int,
+                      since: datetime | None = None) -> builtins.list[PaymentAttempt]:
+        newly = (col(PaymentAttemptRow.scheduled_for) > since if since is not None else true())
         return self._all(select(PaymentAttemptRow)
                          .where(PaymentAttemptRow.status == AttemptStatus.SCHEDULED.value,
-                                col(PaymentAttemptRow.scheduled_for) <= now)
+                                col(PaymentAttemptRow.scheduled_for) <= now, newly)
                          .order_by(col(PaymentAttemptRow.scheduled_for), col(PaymentAttemptRow.id))
                          .limit(limit))
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func
+from sqlalchemy import exists, func, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -83,13 +83,16 @@ class SqlInvoiceRepository:
             statement = statement.limit(limit)
         return self._many(statement)
 
-    def open_without_attempts(self, *, limit: int) -> builtins.list[str]:
+    def open_without_attempts(self, *, limit: int,
+                              created_before: datetime | None = None) -> builtins.list[str]:
         due = (col(InvoiceRow.total_minor) - func.coalesce(col(InvoiceRow.amount_paid_minor), 0)
                - func.coalesce(col(InvoiceRow.amount_carried_minor), 0))
         no_attempt = ~exists().where(col(PaymentAttemptRow.invoice_id) == col(InvoiceRow.id))
+        old_enough = (col(InvoiceRow.created_at) <= created_before if created_before is not None
+                      else true())
         rows = self._session.exec(select(col(InvoiceRow.id))
                                   .where(InvoiceRow.status == InvoiceStatus.OPEN.value,
-                                         due > 0, no_attempt)
+                                         due > 0, no_attempt, old_enough)
                                   .order_by(col(InvoiceRow.issued_on), col(InvoiceRow.id))
                                   .limit(limit))
         return builtins.list(rows)
