@@ -23,9 +23,11 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/paycollect simulate examples/demo.json
 
-## test: the whole suite (integration tests need PostgreSQL and Redis; see README)
+## test: lint, types, then the whole suite (integration tests need PostgreSQL and Redis)
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check domain adapters workers tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check domain adapters workers tests

@@ -77,11 +77,12 @@ def test_concurrent_workers_get_gapless_invoice_numbers(uow_factory: SqlUnitOfWo
     assert sorted(results) == list(range(1, 201))
 
 
+# PostgreSQL only: SQLite locks the whole database instead (BEGIN IMMEDIATE), tested above.
 @pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_get_for_update_locks_the_invoice_until_commit(uow_factory: SqlUnitOfWorkFactory,
                                                        engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite locks the whole database instead (BEGIN IMMEDIATE)")
+    assert engine.dialect.name == "postgresql"
     with uow_factory() as uow:
         uow.accounts.add(account=an_account())
         uow.subscriptions.add(subscription=a_subscription())

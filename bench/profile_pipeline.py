@@ -1,0 +1,71 @@
+"""Where the time per invoice goes: one invoice after another through the real handlers (route,
+claim, provider call over HTTP, outcome) in this process, under pyinstrument.
+
+    python bench/profile_pipeline.py [--invoices 500]
+
+Prints pyinstrument's call tree (the README summarises it). Needs PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pyinstrument import Profiler
+
+from tests.e2e.pipeline_support import fresh_postgres_schema
+from workers.devtools.pipeline import Mix, Pipeline
+from workers.handlers import collection
+
+MIX = Mix({"card:pm_card_visa": 7, "direct_debit:pays": 2, "wire": 1})
+
+
+class Inline:
+    """A Dispatcher that runs collection in this thread instead of sending a message."""
+
+    def __init__(self, deps: object) -> None:
+        self.deps = deps
+
+    def route_invoice(self, invoice_id: str) -> None:
+        collection.route_invoice(self.deps, invoice_id=invoice_id)  # type: ignore[arg-type]
+
+    def collect(self, attempt_id: str, method: str) -> None:
+        collection.collect_attempt(self.deps, attempt_id=attempt_id)  # type: ignore[arg-type]
+
+    def reconcile(self, attempt_id: str) -> None: ...
+    def send_notification(self, notification_id: str) -> None: ...
+    def retry_open_balances(self, account_id: str) -> None: ...
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--invoices", type=int, default=500)
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/11")
+    args = parser.parse_args()
+    with fresh_postgres_schema(args.postgres) as url, Pipeline(
+            database_url=url, redis_url=args.redis, workers=0) as pipeline:
+        invoice_ids = pipeline.seed(args.invoices, MIX)
+        from dataclasses import replace
+
+        deps = pipeline.runtime.deps
+        inline = replace(deps, dispatch=Inline(None))
+        inline.dispatch.deps = inline  # type: ignore[attr-defined]
+        profiler = Profiler(interval=0.0005)
+        started = time.perf_counter()
+        profiler.start()
+        for invoice_id in invoice_ids:
+            collection.route_invoice(inline, invoice_id=invoice_id)
+        profiler.stop()
+        elapsed = time.perf_counter() - started
+        print(f"{len(invoice_ids)} invoices routed and collected in {elapsed:.1f} s: "
+              f"{elapsed / len(invoice_ids) * 1000:.1f} ms each, one thread, no broker")
+        print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    main()
