@@ -19,7 +19,7 @@ from workers.handlers.dunning import advance_dunning
 from workers.handlers.notifications import send_notification
 
 
-@pytest.mark.parametrize("language, subject_word", [("fr", "Rappel"), ("en", "Reminder")])
+@pytest.mark.parametrize(("language", "subject_word"), [("fr", "Rappel"), ("en", "Reminder")])
 def test_a_first_notice_reaches_the_mailbox_once_in_the_account_language(
         uow_factory: SqlUnitOfWorkFactory, clock: ManualClock, doubles: Doubles,
         smtp_server: tuple[Inbox, int], language: str, subject_word: str) -> None:  # noqa: F811
