@@ -80,7 +80,9 @@ def main() -> None:
 
     with fresh_postgres_schema(args.postgres) as database_url, Pipeline(
             database_url=database_url, redis_url=args.redis, workers=args.workers,
-            threads=args.threads, seconds_per_day=0.02) as pipeline:
+            threads=args.threads, seconds_per_day=0.02,
+            # Nothing is lost here: the sweeper must not re-send the backlog while it drains.
+            lost_after_seconds=3600) as pipeline:
         pipeline.start_workers()
         time.sleep(3)  # let the worker processes boot
         noop = noop_rate(pipeline, args.noop_messages)

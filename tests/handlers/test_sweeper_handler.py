@@ -150,6 +150,8 @@ def test_after_every_message_is_lost_sweeping_then_delivering_completes_everythi
     assert sorted(m.target for m in doubles.dispatch.messages) == sorted(issued)
     worker.deliver(doubles.dispatch.take())
     assert [m.kind for m in doubles.dispatch.take()] == ["collect"] * 3
+    # (a collect sent at creation is presumed lost only after `lost_after` too)
+    clock.advance(minutes=6)
     sweep(doubles.deps, settings=SweepSettings())
     worker.run_until_idle()
 
@@ -236,3 +238,19 @@ def test_a_just_issued_invoice_is_not_routed_again_while_its_message_may_still_b
     late = sweep(doubles.deps, settings=SweepSettings(lost_after=timedelta(minutes=5)))
     assert late.routed == 1
     assert doubles.dispatch.messages[-1].args == (issued,)
+
+
+def test_an_attempt_sent_when_it_was_created_is_not_sent_again_by_the_next_sweep(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock, doubles: Doubles) -> None:
+    # Given an invoice routed now: its attempt was created due now and its collect sent
+    subscribe(uow_factory, account=card_account(), started_on=clock.today())
+    [invoice_id] = renew(uow_factory, clock)
+    doubles.dispatch.route_invoice(invoice_id)
+    Worker(doubles).deliver(doubles.dispatch.take())
+    assert [m.kind for m in doubles.dispatch.take()] == ["collect"]
+    # When the next sweep runs a minute later, while that message may still be queued
+    clock.advance(minutes=1)
+    sweep(doubles.deps, settings=SweepSettings())
+    # Then it does not send a second collect for it (only a retry scheduled for later is
+    # the sweep's to send)
+    assert doubles.dispatch.take() == []

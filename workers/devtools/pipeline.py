@@ -76,7 +76,8 @@ class Pipeline:
 
     def __init__(self, *, database_url: str, redis_url: str, workers: int = 2,
                  threads: int = 8, faults: Faults | None = None,
-                 seconds_per_day: float = 0.05, env: dict[str, str] | None = None) -> None:
+                 seconds_per_day: float = 0.05, env: dict[str, str] | None = None,
+                 lost_after_seconds: int = 30) -> None:
         self.database_url = database_url
         self.redis_url = redis_url
         self.worker_count = workers
@@ -84,6 +85,8 @@ class Pipeline:
         self.faults = faults or Faults()
         self.seconds_per_day = seconds_per_day
         self.extra_env = env or {}
+        #: When the sweeper presumes a message lost and sends it again.
+        self.lost_after_seconds = lost_after_seconds
         self.workers: list[subprocess.Popen[bytes]] = []
         self.worker_logs: list[Path] = []
         self._servers: list[RunningServer] = []
@@ -207,7 +210,8 @@ class Pipeline:
                             gocardless_base_url=self.gocardless_sim.url,
                             provider_timeout_seconds=1.0, provider_attempts=6,
                             stuck_after_seconds=60, pending_poll_after_seconds=1,
-                            scheduler_tick_seconds=1.0, lost_message_after_seconds=30)
+                            scheduler_tick_seconds=1.0,
+                            lost_message_after_seconds=self.lost_after_seconds)
         self.runtime = build_runtime(settings, clock=SystemClock())
         return self.runtime.deps
 

@@ -55,7 +55,11 @@ def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
                                                since=now - 2 * settings.period)
         lost = uow.attempts.due_scheduled(now=now - settings.lost_after,
                                           limit=settings.batch_size)
-        due = list({attempt.id: attempt for attempt in (*newly_due, *lost)}.values())
+        # An attempt created to run at once was sent when it was created; only one scheduled
+        # for later (a retry) needs the sweep to send it when its time comes.
+        retries = [a for a in newly_due
+                   if a.scheduled_for is not None and a.scheduled_for > a.created_at]
+        due = list({attempt.id: attempt for attempt in (*retries, *lost)}.values())
         stuck = uow.attempts.stuck(statuses=(AttemptStatus.PROCESSING, AttemptStatus.UNKNOWN),
                                    older_than=now - settings.stuck_after,
                                    limit=settings.batch_size)
