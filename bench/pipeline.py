@@ -82,7 +82,10 @@ def main() -> None:
             database_url=database_url, redis_url=args.redis, workers=args.workers,
             threads=args.threads, seconds_per_day=0.02,
             # Nothing is lost here: the sweeper must not re-send the backlog while it drains.
-            lost_after_seconds=3600) as pipeline:
+            lost_after_seconds=3600,
+            # A debit confirms about 0.1 s after submission here; polling each once or twice
+            # models the provider's webhook instead of flooding the queues with polls.
+            poll_after_seconds=3) as pipeline:
         pipeline.start_workers()
         time.sleep(3)  # let the worker processes boot
         noop = noop_rate(pipeline, args.noop_messages)

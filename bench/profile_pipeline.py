@@ -42,6 +42,11 @@ class Inline:
 
 
 def main() -> None:
+    import os
+
+    from workers.devtools.pipeline import DEMO_WIRE_ENV
+
+    os.environ.update(DEMO_WIRE_ENV)  # wire instructions need a beneficiary bank
     parser = argparse.ArgumentParser()
     parser.add_argument("--invoices", type=int, default=500)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -40,8 +40,10 @@ def create_engine(database_url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 
     if url.drivername == "postgresql":
         # psycopg 3 is the driver we ship; plain postgresql:// would pick psycopg2.
         url = url.set(drivername="postgresql+psycopg")
-    return sa_create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                            pool_recycle=1800, echo=echo)
+    return sa_create_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                            # No ping per checkout (a round trip per unit of work): a dead
+                            # connection fails its transaction, which the actor retries.
+                            pool_pre_ping=False, pool_recycle=1800, echo=echo)
 
 
 def _sqlite_engine(url: URL, *, pool_size: int, echo: bool) -> Engine:

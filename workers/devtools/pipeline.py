@@ -77,7 +77,7 @@ class Pipeline:
     def __init__(self, *, database_url: str, redis_url: str, workers: int = 2,
                  threads: int = 8, faults: Faults | None = None,
                  seconds_per_day: float = 0.05, env: dict[str, str] | None = None,
-                 lost_after_seconds: int = 30) -> None:
+                 lost_after_seconds: int = 30, poll_after_seconds: int = 1) -> None:
         self.database_url = database_url
         self.redis_url = redis_url
         self.worker_count = workers
@@ -87,6 +87,8 @@ class Pipeline:
         self.extra_env = env or {}
         #: When the sweeper presumes a message lost and sends it again.
         self.lost_after_seconds = lost_after_seconds
+        #: When the sweeper polls a pending direct debit (no webhooks in this harness).
+        self.poll_after_seconds = poll_after_seconds
         self.workers: list[subprocess.Popen[bytes]] = []
         self.worker_logs: list[Path] = []
         self._servers: list[RunningServer] = []
@@ -209,7 +211,8 @@ class Pipeline:
                             gocardless_access_token="pipeline",
                             gocardless_base_url=self.gocardless_sim.url,
                             provider_timeout_seconds=1.0, provider_attempts=6,
-                            stuck_after_seconds=60, pending_poll_after_seconds=1,
+                            stuck_after_seconds=60,
+                            pending_poll_after_seconds=self.poll_after_seconds,
                             scheduler_tick_seconds=1.0,
                             lost_message_after_seconds=self.lost_after_seconds)
         self.runtime = build_runtime(settings, clock=SystemClock())
