@@ -7,8 +7,7 @@ invoices each, except ach_fail). Monthly charges, by hand (user 2000, number 500
     sepa_ok    3 users, 1 number: 6000 + 500     = 6500  SEPA Core that pays
     ach_fail   4 users, 1 number: 8000 + 500     = 8500  ACH failing for lack of funds (USD);
                                                          starts 01-12, so one invoice only
-    lost_card  1 user,  2 numbers: 2000 + 1000   = 3000  card reported lost (hard decline),
-                                                         terminated after the legal notice
+    lost_card  1 user,  2 numbers: 2000 + 1000   = 3000  card reported lost (hard decline)
     wire_part  1 user,  3 numbers: 2000 + 1500   = 3500  wire; 2000 received on 01-20
 The retry schedule is the default (1, 3, 5, 7) days after the first failure.
 """
@@ -119,24 +118,24 @@ def test_a_failing_ach_debit_is_retried_softly_and_stays_owed(collection: Docume
     assert collection["balances"]["ach_fail"] == 8500
 
 
-def test_a_hard_decline_is_never_retried_and_ends_in_termination_with_the_debt_kept(
+def test_a_hard_decline_is_never_retried_and_its_amount_is_carried_forward(
         collection: Document) -> None:
     # Given pm_card_chargeDeclinedLostCard
-    [january] = invoices_of(collection, "lost_card")
+    january, february = invoices_of(collection, "lost_card")
     # Then the one attempt fails hard and no retry is scheduled
     assert [(p["attempt"], p["status"], _failure(p)) for p in attempts_on(collection, january)] \
         == [(1, "failed", ("hard", "lost_card"))]
     # And the customer is asked for a new payment method
     assert ("lost_card", "new_method_needed") in {
         (m["account"], m["kind"]) for m in collection["messages"]}
-    # And with no new method the overdue sequence runs to the legal notice on 02-01
-    # (01-05 + 27 days overdue), which ends the service: no February invoice on 02-05
-    assert [n["kind"] for n in collection["notices"] if n["account"] == "lost_card"][-1] \
-        == "legal_notice"
-    assert collection["standings"]["lost_card"] == "terminated"
-    # And the 3000 is still owed on January, never dropped
-    assert (january["status"], january["amount_due"]) == ("open", 3000)
-    assert collection["balances"]["lost_card"] == 3000
+    # And January's 3000 is carried forward: February = 3000 + previous 3000 = 6000
+    assert (january["status"], january["amount_carried"], january["carried_to"]) == (
+        "carried_forward", 3000, february["id"])
+    assert (february["previous_amount_due"], february["total"], february["status"]) == (
+        3000, 6000, "open")
+    # And the unusable card is not charged again for February
+    assert attempts_on(collection, february) == []
+    assert collection["balances"]["lost_card"] == 6000
 
 
 def test_a_wire_paid_in_part_carries_the_rest_forward(collection: Document) -> None:
@@ -169,7 +168,7 @@ def test_every_ledger_equals_what_the_open_invoices_still_ask_for(collection: Do
         "card_nsf": 0,         # both paid (January by the new card)
         "sepa_ok": 6500,       # February's debit pending
         "ach_fail": 8500,      # January, its retry still being debited
-        "lost_card": 3000,     # January, unpaid; terminated before February
+        "lost_card": 6000,     # 3000 + 3000 carried
         "wire_part": 5000,     # 3500 + 1500 carried
     }
     for account, balance in collection["balances"].items():

@@ -12,7 +12,6 @@ from domain.errors import UnknownAccount
 from domain.invoices import InvoiceStatus
 from domain.ports import UnitOfWork
 from domain.records import AuditEntry
-from domain.subscriptions import SubscriptionStatus
 from workers.handlers.dunning_record import record_for
 
 #: Statuses whose invoice no longer holds the debt (it moved to a later invoice, or was voided).
@@ -50,18 +49,4 @@ def refresh_standing(uow: UnitOfWork, *, account_id: str, now: datetime,
                                        target=account_id,
                                        details={"from": account.standing.value,
                                                 "to": standing.value}))
-        if standing is Standing.TERMINATED:
-            _end_subscriptions(uow, account_id=account_id, now=now, actor=actor)
     return standing
-
-
-def _end_subscriptions(uow: UnitOfWork, *, account_id: str, now: datetime, actor: str) -> None:
-    """A terminated account's service ends: no renewal bills it again. What it owes stays
-    open on its invoices (and in the ledger) for collection or write-off."""
-    for subscription in uow.subscriptions.list_for_account(account_id=account_id):
-        if subscription.status is SubscriptionStatus.ACTIVE:
-            uow.subscriptions.set_status(subscription_id=subscription.id,
-                                         status=SubscriptionStatus.CANCELED)
-            uow.audit.add(entry=AuditEntry(at=now, actor=actor, action="subscription.ended",
-                                           target=subscription.id,
-                                           reason="account terminated after the legal notice"))
