@@ -20,6 +20,7 @@ from pathlib import Path
 
 import redis
 
+from adapters.bank_details import DEMO_BANK_DETAILS
 from adapters.broker import configure_broker
 from adapters.simulators.gocardless.faults import FaultConfig as GoCardlessFaults
 from adapters.simulators.gocardless.simulator import GoCardlessSimulator
@@ -39,8 +40,9 @@ from workers.config import Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Documentation-example bank details (not real accounts) for wire instructions.
-DEMO_WIRE_ENV = {"WIRE_EUR_BENEFICIARY": "Paycollect Demo SAS", "WIRE_EUR_BANK_NAME": "Commerzbank",
-                 "WIRE_EUR_IBAN": "DE89370400440532013000", "WIRE_EUR_BIC": "COBADEFFXXX"}
+_EUR = DEMO_BANK_DETAILS["EUR"]
+DEMO_WIRE_ENV = {"WIRE_EUR_BENEFICIARY": _EUR.beneficiary, "WIRE_EUR_BANK_NAME": _EUR.bank_name,
+                 "WIRE_EUR_IBAN": _EUR.iban or "", "WIRE_EUR_BIC": _EUR.bic or ""}
 
 
 @dataclass(frozen=True)
