@@ -98,6 +98,9 @@ class Invoice:
     #: invoice id this one was carried forward onto, once closed as carried_forward.
     carried_to: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    #: The lines' sum as stored, when the invoice was read without its lines (collection
+    #: needs what is due, not the lines); None: `charges` sums `lines`.
+    stored_charges: Money | None = None
 
     def _zero(self) -> Money:
         return Money.zero(self.currency)
@@ -105,6 +108,8 @@ class Invoice:
     @property
     def charges(self) -> Money:
         """The new money this invoice asks for: its lines only (what the ledger debits)."""
+        if self.stored_charges is not None:
+            return self.stored_charges
         return sum_money([line.amount for line in self.lines], self.currency)
 
     @property
@@ -127,7 +132,14 @@ class Invoice:
     def amount_due(self) -> Money:
         return self.total - self.paid - self.carried
 
+    @property
+    def has_lines(self) -> bool:
+        """False for an invoice read without its lines (it cannot be printed)."""
+        return self.stored_charges is None
+
     def lines_in(self, section: Section) -> tuple[InvoiceLine, ...]:
+        if not self.has_lines:
+            raise ValueError(f"invoice {self.id} was read without its lines")
         return tuple(line for line in self.lines if line.section is section)
 
     def with_status(self, status: InvoiceStatus) -> Invoice:

@@ -94,10 +94,17 @@ class InvoiceRepository(Protocol):
         the surrounding transaction stays usable."""
         ...
 
-    def get(self, *, invoice_id: str) -> Invoice | None: ...
+    def get(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
+        """The invoice; with `lines=False` without its lines (`stored_charges` set), for
+        paths that need what is due but never print it."""
+        ...
 
-    def get_for_update(self, *, invoice_id: str) -> Invoice | None:
+    def get_for_update(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
         """`get`, locking the row until the transaction ends (SELECT … FOR UPDATE)."""
+        ...
+
+    def lock_for_attempt(self, *, attempt_id: str) -> Invoice | None:
+        """The attempt's invoice, locked, without its lines (None: no such attempt)."""
         ...
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
@@ -124,6 +131,10 @@ class InvoiceRepository(Protocol):
 
     def update_status(self, *, invoice_id: str, status: InvoiceStatus,
                       carried_to: str | None = None) -> None: ...
+
+    def update_settlement(self, *, invoice: Invoice) -> None:
+        """Write the invoice's paid and carried amounts, status and carried_to at once."""
+        ...
 
     def set_payment_reference(self, *, invoice_id: str, reference: str) -> None: ...
 
@@ -186,6 +197,11 @@ class AttemptRepository(Protocol):
     def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,
               limit: int) -> list[PaymentAttempt]:
         """Attempts in `statuses` not updated since `older_than`, least recently first."""
+        ...
+
+    def mark_looked_at(self, *, attempt_ids: Collection[str], now: datetime) -> None:
+        """Set `updated_at` (only) of these attempts to `now`: the sweeper has just asked for
+        them to be reconciled, and must not ask again before the threshold passes anew."""
         ...
 
     def by_provider_ref(self, *, provider_ref: str) -> PaymentAttempt | None: ...

@@ -181,11 +181,19 @@ class FakeInvoiceRepository:
             raise DuplicateInvoice(invoice.id)
         self._s.invoices[invoice.id] = invoice
 
-    def get(self, *, invoice_id: str) -> Invoice | None:
-        return self._s.invoices.get(invoice_id)
+    def get(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
+        invoice = self._s.invoices.get(invoice_id)
+        if invoice is None or lines:
+            return invoice
+        # What the SQL repository returns: no lines, the stored charges.
+        return replace(invoice, lines=(), stored_charges=invoice.charges)
 
-    def get_for_update(self, *, invoice_id: str) -> Invoice | None:
-        return self.get(invoice_id=invoice_id)
+    def get_for_update(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
+        return self.get(invoice_id=invoice_id, lines=lines)
+
+    def lock_for_attempt(self, *, attempt_id: str) -> Invoice | None:
+        attempt = self._s.attempts.get(attempt_id)
+        return None if attempt is None else self.get(invoice_id=attempt.invoice_id, lines=False)
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
                         period_start: date) -> Invoice | None:
@@ -226,6 +234,11 @@ class FakeInvoiceRepository:
     def update_status(self, *, invoice_id: str, status: InvoiceStatus,
                       carried_to: str | None = None) -> None:
         self._replace(invoice_id, status=status, carried_to=carried_to)
+
+    def update_settlement(self, *, invoice: Invoice) -> None:
+        self._replace(invoice.id, amount_paid=invoice.amount_paid,
+                      amount_carried=invoice.amount_carried, status=invoice.status,
+                      carried_to=invoice.carried_to)
 
     def set_payment_reference(self, *, invoice_id: str, reference: str) -> None:
         self._replace(invoice_id, payment_reference=reference)
@@ -334,6 +347,10 @@ class FakeAttemptRepository:
               limit: int) -> list[PaymentAttempt]:
         stuck = self._where(lambda a: a.status in statuses and a.updated_at < older_than)
         return sorted(stuck, key=lambda a: (a.updated_at, a.id))[:limit]
+
+    def mark_looked_at(self, *, attempt_ids: Collection[str], now: datetime) -> None:
+        for attempt_id in attempt_ids:
+            self._s.attempts[attempt_id] = replace(self._s.attempts[attempt_id], updated_at=now)
 
     def by_provider_ref(self, *, provider_ref: str) -> PaymentAttempt | None:
         found = sorted(self._where(lambda a: a.provider_ref == provider_ref),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
+
 from adapters.db.tables import (
     AccountRow,
     AuditRow,
@@ -55,7 +57,7 @@ def account_values(account: Account, *, now: datetime) -> dict[str, Any]:
             "created_at": now, "updated_at": now}
 
 
-def account_from_row(row: AccountRow) -> Account:
+def account_from_row(row: AccountRow | Row[Any]) -> Account:
     method = PaymentMethod(type=MethodType(row.method_type), provider_customer=row.method_customer,
                            provider_method=row.method_ref, scheme=row.method_scheme,
                            usable=row.method_usable, details=dict(row.method_details))
@@ -126,8 +128,10 @@ def line_values(invoice: Invoice) -> list[dict[str, Any]]:
     ]
 
 
-def invoice_from_rows(row: InvoiceRow, lines: list[InvoiceLineRow]) -> Invoice:
-    """`lines` must be this invoice's lines in `position` order."""
+def invoice_from_rows(row: InvoiceRow | Row[Any],
+                      lines: list[InvoiceLineRow] | list[Row[Any]] | None) -> Invoice:
+    """`lines` must be this invoice's lines in `position` order; None reads the invoice
+    without them (its charges come from the stored `charges_minor`)."""
     currency = row.currency
     return Invoice(
         id=row.id, number=row.number, account_id=row.account_id,
@@ -138,12 +142,13 @@ def invoice_from_rows(row: InvoiceRow, lines: list[InvoiceLineRow]) -> Invoice:
                                 quantity=line.quantity,
                                 unit_amount=Money(line.unit_amount_minor, currency),
                                 amount=Money(line.amount_minor, currency), from_on=line.from_on,
-                                to_on=line.to_on, item=line.item) for line in lines),
+                                to_on=line.to_on, item=line.item) for line in lines or ()),
         previous_amount_due=_money(row.previous_amount_due_minor, currency),
         status=InvoiceStatus(row.status), amount_paid=_money(row.amount_paid_minor, currency),
         amount_carried=_money(row.amount_carried_minor, currency),
         payment_reference=row.payment_reference, carried_to=row.carried_to,
         metadata={str(key): str(value) for key, value in row.meta.items()},
+        stored_charges=None if lines is not None else Money(row.charges_minor, currency),
     )
 
 
@@ -182,7 +187,7 @@ def attempt_values(attempt: PaymentAttempt) -> dict[str, Any]:
     }
 
 
-def attempt_from_row(row: PaymentAttemptRow) -> PaymentAttempt:
+def attempt_from_row(row: PaymentAttemptRow | Row[Any]) -> PaymentAttempt:
     currency = row.currency
     return PaymentAttempt(
         id=row.id, invoice_id=row.invoice_id, account_id=row.account_id,
@@ -209,7 +214,7 @@ def notification_values(notification: Notification) -> dict[str, Any]:
             "attempts": notification.attempts}
 
 
-def notification_from_row(row: NotificationRow) -> Notification:
+def notification_from_row(row: NotificationRow | Row[Any]) -> Notification:
     return Notification(id=row.id, account_id=row.account_id, kind=row.kind,
                         dedupe_key=row.dedupe_key, to_address=row.to_address,
                         subject=row.subject, body_text=row.body_text,

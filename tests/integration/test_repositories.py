@@ -18,7 +18,7 @@ from domain.plans import Interval, UnitKind
 from domain.seats import SeatChange
 from domain.subscriptions import SubscriptionStatus
 from domain.usage import UsageRecord
-from tests.builders import a_plan, a_subscription, an_account, an_invoice, eur
+from tests.builders import a_plan, a_subscription, an_account, an_attempt, an_invoice, eur
 
 
 @pytest.fixture
@@ -200,6 +200,43 @@ def test_an_invoice_with_its_lines_round_trips_exactly(subscribed: SqlUnitOfWork
                                             period_start=date(2026, 2, 28)) == invoice
         assert uow.invoices.list(account_id="acc_1") == [invoice]
         assert uow.invoices.get(invoice_id="nope") is None
+
+
+def test_collection_reads_an_invoice_without_its_lines_and_owes_the_same(
+        subscribed: SqlUnitOfWorkFactory) -> None:
+    # Given a stored invoice with lines, a previous balance and a part payment
+    invoice = an_invoice(previous_amount_due=eur(1250), amount_paid=eur(500))
+    with subscribed() as uow:
+        uow.invoices.add_with_lines(invoice=invoice)
+        uow.attempts.add(attempt=an_attempt(id="att_1", invoice_id="inv_1"))
+        uow.commit()
+    with subscribed() as uow:
+        # When it is read without lines, plainly or locked through its attempt
+        plain = uow.invoices.get(invoice_id="inv_1", lines=False)
+        locked = uow.invoices.lock_for_attempt(attempt_id="att_1")
+        missing = uow.invoices.lock_for_attempt(attempt_id="nope")
+    # Then both owe exactly what the full invoice owes, but cannot be printed
+    for summary in (plain, locked):
+        assert summary is not None
+        assert summary.lines == ()
+        assert not summary.has_lines
+        assert (summary.charges, summary.total, summary.amount_due) == (
+            invoice.charges, invoice.total, invoice.amount_due)
+        assert summary == replace(invoice, lines=(), stored_charges=invoice.charges)
+    assert missing is None
+    assert invoice.has_lines
+
+
+def test_a_settlement_writes_amounts_status_and_carried_to_at_once(
+        subscribed: SqlUnitOfWorkFactory) -> None:
+    with subscribed() as uow:
+        uow.invoices.add_with_lines(invoice=an_invoice())
+        settled = replace(an_invoice(), amount_paid=eur(1000), amount_carried=eur(10179),
+                          status=InvoiceStatus.CARRIED_FORWARD, carried_to="inv_2")
+        uow.invoices.update_settlement(invoice=settled)
+        assert uow.invoices.get(invoice_id="inv_1") == settled
+        with pytest.raises(UnknownInvoice):
+            uow.invoices.update_settlement(invoice=replace(settled, id="nope"))
 
 
 def test_a_second_invoice_of_the_same_kind_for_the_same_period_is_rejected(

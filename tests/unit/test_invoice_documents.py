@@ -220,3 +220,13 @@ def test_wire_payment_details_without_bank_details_are_refused() -> None:
 
 def test_english_and_french_labels_cover_the_same_words() -> None:
     assert LABELS["en"].keys() == LABELS["fr"].keys()
+
+
+def test_an_invoice_read_without_its_lines_cannot_be_printed_as_an_empty_one() -> None:
+    # Given an invoice as collection reads it: no lines, the stored charges
+    full = monthly_invoice()
+    summary = replace(full, lines=(), stored_charges=full.charges)
+    # Then it owes the same, but rendering it fails loudly instead of printing no lines
+    assert summary.amount_due == full.amount_due
+    with pytest.raises(ValueError, match="without its lines"):
+        render_text(summary, account_name="Acme Inc.", language="en", payment_details=CARD)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any, overload
 
 from domain.accounts import Account, Standing
 from domain.errors import AttemptAlreadyActive, UnknownAttempt
@@ -68,22 +70,18 @@ def record_event(deps: Deps, *, attempt_id: str, event: Event) -> Decision:
 def apply_event(uow: UnitOfWork, deps: Deps, *, attempt_id: str, event: Event,
                 after: AfterCommit) -> Decision:
     """Decide and apply `event` within the caller's unit of work (the caller commits)."""
-    seen = uow.attempts.get(attempt_id=attempt_id)
-    if seen is None:
-        raise UnknownAttempt(attempt_id)
     # Invoice, then attempt: the lock order of renewals and of the collection claim, so two
     # of them on one invoice wait for each other instead of deadlocking.
-    invoice = uow.invoices.get_for_update(invoice_id=seen.invoice_id)
-    assert invoice is not None, "an attempt always has its invoice"
+    invoice = uow.invoices.lock_for_attempt(attempt_id=attempt_id)
+    if invoice is None:
+        raise UnknownAttempt(attempt_id)
     attempt = uow.attempts.get_for_update(attempt_id=attempt_id)
     assert attempt is not None, "attempts are never deleted"
     now = deps.clock.now()
     decision = apply_outcome(
         attempt=attempt, outcome=event, invoice_due=invoice.amount_due,
         policy=deps.retry_policy, now=now,
-        attempts_so_far=uow.attempts.created_times(account_id=attempt.account_id,
-                                                   method=attempt.method,
-                                                   since=now - timedelta(days=30)))
+        attempts_so_far=_AttemptTimes(uow, attempt, since=now - timedelta(days=30)))
     log.info("payment event %s: %s", type(event).__name__, decision.note,
              extra={"attempt_id": attempt.id, "invoice_id": attempt.invoice_id,
                     "status": decision.status})
@@ -93,14 +91,16 @@ def apply_event(uow: UnitOfWork, deps: Deps, *, attempt_id: str, event: Event,
         if not uow.attempts.update(attempt=decision.attempt, expected_status=attempt.status):
             raise RuntimeError(f"attempt {attempt.id} moved under a row lock")
         attempt = decision.attempt
+    account = _AccountOnce(uow, attempt.account_id)
     for effect in decision.effects:
         invoice = _apply_effect(uow, deps, effect, attempt=attempt, invoice=invoice, now=now,
-                                after=after)
+                                after=after, account=account)
     return decision
 
 
 def _apply_effect(uow: UnitOfWork, deps: Deps, effect: object, *, attempt: PaymentAttempt,
-                  invoice: Invoice, now: datetime, after: AfterCommit) -> Invoice:
+                  invoice: Invoice, now: datetime, after: AfterCommit,
+                  account: _AccountOnce) -> Invoice:
     today = now.date()
     match effect:
         case CreditLedger(amount=amount, kind=kind, memo=memo):
@@ -113,30 +113,27 @@ def _apply_effect(uow: UnitOfWork, deps: Deps, effect: object, *, attempt: Payme
                                        on=today, invoice_id=invoice.id, attempt_id=attempt.id,
                                        memo=memo))
         case AdjustInvoicePaid(delta=delta):
+            before = invoice.status
             invoice = replace(invoice, amount_paid=invoice.paid + delta)
-            status = invoice_status_after_payment(invoice)
-            uow.invoices.update_amounts(invoice_id=invoice.id, amount_paid=invoice.amount_paid,
-                                        amount_carried=invoice.amount_carried)
-            if status is not invoice.status:
-                uow.invoices.update_status(invoice_id=invoice.id, status=status,
-                                           carried_to=invoice.carried_to)
-                invoice = replace(invoice, status=status)
-                _reinstate_if_paid(uow, account_id=attempt.account_id, now=now)
+            invoice = replace(invoice, status=invoice_status_after_payment(invoice))
+            uow.invoices.update_settlement(invoice=invoice)
+            if invoice.status is not before:
+                _reinstate_if_paid(uow, account.get(), now=now)
         case ScheduleRetry():
             _schedule_retry(uow, effect, attempt=attempt, invoice=invoice, now=now)
         case CancelScheduledRetries(reason=reason):
             cancel_active(uow, deps, invoice_id=invoice.id, reason=reason, after=after)
         case FlagMethodUnusable(reason=reason):
-            account = _account(uow, attempt.account_id)
-            if account.payment_method.type.value == attempt.method.value:
-                uow.accounts.update_payment_method(
-                    account_id=account.id,
-                    method=replace(account.payment_method, usable=False,
-                                   details={**account.payment_method.details,
-                                            "unusable_reason": reason}))
+            method = account.get().payment_method
+            if method.type.value == attempt.method.value:
+                unusable = replace(method, usable=False,
+                                   details={**method.details, "unusable_reason": reason})
+                uow.accounts.update_payment_method(account_id=attempt.account_id,
+                                                   method=unusable)
+                account.changed(payment_method=unusable)
         case NotifyCustomer(kind=kind):
-            notify(uow, deps, kind=kind.value, account=_account(uow, attempt.account_id),
-                   invoice=invoice, attempt=attempt, after=after)
+            notify(uow, deps, kind=kind.value, account=account.get(), invoice=invoice,
+                   attempt=attempt, after=after)
         case ReconcileWithProvider():
             after.reconcile.append(attempt.id)
         case RetryInAttempt():
@@ -188,16 +185,53 @@ def notify(uow: UnitOfWork, deps: Deps, *, kind: str, account: Account, invoice:
         after.notifications.append(notification.id)
 
 
-def _reinstate_if_paid(uow: UnitOfWork, *, account_id: str, now: datetime) -> None:
+def _reinstate_if_paid(uow: UnitOfWork, account: Account, *, now: datetime) -> None:
     # Paying the balance reinstates the account at once, not at the next dunning pass.
-    if _account(uow, account_id).standing is not Standing.ACTIVE:
-        refresh_standing(uow, account_id=account_id, now=now, actor="payment")
+    if account.standing is not Standing.ACTIVE:
+        refresh_standing(uow, account_id=account.id, now=now, actor="payment")
 
 
-def _account(uow: UnitOfWork, account_id: str) -> Account:
-    account = uow.accounts.get(account_id=account_id)
-    assert account is not None, "an attempt always has its account"
-    return account
+class _AttemptTimes(Sequence[datetime]):
+    """When each attempt on the account's method was made in the last 30 days, read only if
+    the transition function asks (it does for failures, never for a settlement)."""
+
+    def __init__(self, uow: UnitOfWork, attempt: PaymentAttempt, *, since: datetime) -> None:
+        self._uow, self._attempt, self._since = uow, attempt, since
+        self._times: list[datetime] | None = None
+
+    def _all(self) -> list[datetime]:
+        if self._times is None:
+            self._times = self._uow.attempts.created_times(
+                account_id=self._attempt.account_id, method=self._attempt.method,
+                since=self._since)
+        return self._times
+
+    @overload
+    def __getitem__(self, index: int) -> datetime: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[datetime]: ...
+    def __getitem__(self, index: int | slice) -> datetime | Sequence[datetime]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+class _AccountOnce:
+    """The attempt's account, read at most once while one event's effects are applied."""
+
+    def __init__(self, uow: UnitOfWork, account_id: str) -> None:
+        self._uow, self._id = uow, account_id
+        self._account: Account | None = None
+
+    def get(self) -> Account:
+        if self._account is None:
+            self._account = self._uow.accounts.get(account_id=self._id)
+            assert self._account is not None, "an attempt always has its account"
+        return self._account
+
+    def changed(self, **changes: Any) -> None:
+        self._account = replace(self.get(), **changes)
 
 
 __all__ = ["AfterCommit", "apply_event", "cancel_active", "notify", "record_event"]

@@ -17,7 +17,7 @@ from domain.accounts import Account, MethodType
 from domain.errors import AttemptAlreadyActive, UnknownAttempt, UnknownInvoice
 from domain.invoices import Invoice, InvoiceStatus
 from domain.outcomes import CancelRequested, Outcome, ProviderEvent, TransientFailure, Unknown
-from domain.payments import AttemptStatus, PaymentAttempt
+from domain.payments import ACTIVE_STATUSES, AttemptStatus, PaymentAttempt
 from workers.handlers.apply import AfterCommit, apply_event, record_event
 from workers.handlers.deps import Deps
 
@@ -31,10 +31,12 @@ def route_invoice(deps: Deps, *, invoice_id: str, reason: str = "renewal") -> st
     """
     now = deps.clock.now()
     with deps.uow_factory() as uow:
-        invoice = uow.invoices.get(invoice_id=invoice_id)
+        invoice = uow.invoices.get(invoice_id=invoice_id, lines=False)
         if invoice is None:
             raise UnknownInvoice(invoice_id)
-        active = uow.attempts.active_for_invoice(invoice_id=invoice_id)
+        # One read gives both the active attempt (if any) and the next attempt's number.
+        earlier = uow.attempts.list_for_invoice(invoice_id=invoice_id)
+        active = next((a for a in earlier if a.status in ACTIVE_STATUSES), None)
         if active is not None:
             attempt = active
         else:
@@ -42,9 +44,9 @@ def route_invoice(deps: Deps, *, invoice_id: str, reason: str = "renewal") -> st
             assert account is not None
             if not _collectable(invoice, account):
                 return None
-            number = len(uow.attempts.list_for_invoice(invoice_id=invoice_id)) + 1
-            attempt = new_attempt(invoice=invoice, account=account, number=number, now=now,
-                                  retry_schedule=deps.retry_policy.schedule_days, reason=reason)
+            attempt = new_attempt(invoice=invoice, account=account, number=len(earlier) + 1,
+                                  now=now, retry_schedule=deps.retry_policy.schedule_days,
+                                  reason=reason)
             try:
                 uow.attempts.add(attempt=attempt)
             except AttemptAlreadyActive:
@@ -88,14 +90,13 @@ def _claim(deps: Deps, *, attempt_id: str) -> tuple[PaymentAttempt, Account, Inv
     now = deps.clock.now()
     after = AfterCommit()
     with deps.uow_factory() as uow:
-        seen = uow.attempts.get(attempt_id=attempt_id)
-        if seen is None:
-            raise UnknownAttempt(attempt_id)
         # Lock the invoice, then the attempt: the order a renewal takes them (open invoices,
         # then their scheduled attempts). Locking only the attempt let a renewal read it
         # SCHEDULED, bring the whole amount forward, and fail to cancel it once claimed:
         # the customer was charged for it and asked for it again on the next invoice.
-        invoice = uow.invoices.get_for_update(invoice_id=seen.invoice_id)
+        invoice = uow.invoices.lock_for_attempt(attempt_id=attempt_id)
+        if invoice is None:
+            raise UnknownAttempt(attempt_id)
         attempt = uow.attempts.get_for_update(attempt_id=attempt_id)
         assert attempt is not None, "attempts are never deleted"
         if attempt.status is not AttemptStatus.SCHEDULED:
@@ -105,7 +106,7 @@ def _claim(deps: Deps, *, attempt_id: str) -> tuple[PaymentAttempt, Account, Inv
         if attempt.scheduled_for is not None and attempt.scheduled_for > now:
             return None  # not due yet: the sweeper sends it when it is
         account = uow.accounts.get(account_id=attempt.account_id)
-        assert invoice is not None and account is not None
+        assert account is not None
         # Re-check just before charging: the invoice may have been paid, carried forward or
         # the method changed since the attempt was scheduled.
         why = _why_not(invoice, account, attempt)

@@ -134,11 +134,8 @@ def _issue(uow: UnitOfWork, *, account: Account, subscription_id: str, draft: In
     closed = []
     for carry in forward.carries:
         after = apply_carry(by_id[carry.invoice_id], carry, new_invoice_id=invoice_id)
-        uow.invoices.update_amounts(invoice_id=after.id, amount_paid=after.amount_paid,
-                                    amount_carried=after.amount_carried)
+        uow.invoices.update_settlement(invoice=after)
         if after.status is not InvoiceStatus.OPEN:
-            uow.invoices.update_status(invoice_id=after.id, status=after.status,
-                                       carried_to=after.carried_to)
             closed.append(after.id)
     if closed:
         # Their pending retries and wire instructions stop: the money is now asked for on the

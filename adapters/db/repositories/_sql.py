@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Index, Table
+from sqlalchemy import CursorResult, Executable, Index, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,17 @@ def table_of(model: type[SQLModel]) -> Table:
     return cast(Table, model.__table__)  # type: ignore[attr-defined]  # set by the metaclass
 
 
+def run(session: Session, statement: Executable,
+        params: dict[str, Any] | list[dict[str, Any]] | None = None,
+        ) -> CursorResult[*tuple[Any, ...]]:
+    """Execute a Core statement on the session's connection, inside its transaction.
+
+    The repositories read and write plain rows, never ORM entities: this skips the ORM's
+    execution path and identity map, which cost more than the round trip on hot paths.
+    """
+    return session.connection().execute(statement, params)
+
+
 def fresh(statement: _S) -> _S:
     """Overwrite identity-map objects with what the database says now.
 
@@ -33,7 +45,7 @@ def fresh(statement: _S) -> _S:
 def insert(session: Session, table: Table, values: dict[str, Any]) -> None:
     """INSERT one row. Values go in as parameters, not into the statement: the statement is
     then the same every time and SQLAlchemy compiles it once (much faster in hot paths)."""
-    session.exec(table.insert(), params=values)
+    run(session, table.insert(), values)
 
 
 def insert_unless_exists(session: Session, table: Table, values: dict[str, Any],
@@ -44,14 +56,21 @@ def insert_unless_exists(session: Session, table: Table, values: dict[str, Any],
     `conflict_on`, a clash with any unique constraint or index counts (no savepoint needed,
     which saves two round trips in hot paths); other errors (foreign keys…) still raise.
     """
-    dialect = session.get_bind().dialect.name
+    statement = _insert_unless_exists(session.get_bind().dialect.name, table,
+                                      None if conflict_on is None else tuple(conflict_on))
+    return run(session, statement, values).first() is not None
+
+
+@functools.cache
+def _insert_unless_exists(dialect: str, table: Table,
+                          conflict_on: tuple[str, ...] | None) -> Executable:
+    # Built once per table: building and hashing the statement costs more than running it.
     build = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (build(table)
-                 .on_conflict_do_nothing(index_elements=None if conflict_on is None
-                                         else list(conflict_on))
-                 # rowcount is unreliable with RETURNING (PostgreSQL adds it for serial keys).
-                 .returning(*table.primary_key.columns))
-    return session.exec(statement, params=values).first() is not None
+    return (build(table)
+            .on_conflict_do_nothing(index_elements=None if conflict_on is None
+                                    else list(conflict_on))
+            # rowcount is unreliable with RETURNING (PostgreSQL adds it for serial keys).
+            .returning(*table.primary_key.columns))
 
 
 def violates(error: IntegrityError, constraint: Index | ColumnCollectionConstraint) -> bool:

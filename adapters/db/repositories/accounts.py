@@ -6,15 +6,19 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import fresh, insert, table_of
+from adapters.db.repositories._sql import insert, run, table_of
 from adapters.db.tables import AccountRow
 from domain.accounts import Account, PaymentMethod, Standing
 from domain.errors import UnknownAccount
 
 _TABLE = table_of(AccountRow)
+_C = _TABLE.c
+_ALL = select(_TABLE)
+_UPDATE = _TABLE.update().where(_C.id == bindparam("where_id"))
 
 
 class SqlAccountRepository:
@@ -26,22 +30,20 @@ class SqlAccountRepository:
         insert(self._session, _TABLE, mappers.account_values(account, now=self._now()))
 
     def get(self, *, account_id: str) -> Account | None:
-        row = self._session.exec(fresh(select(AccountRow).where(AccountRow.id == account_id)))
-        found = row.first()
+        found = run(self._session, _ALL.where(_C.id == account_id)).first()
         return None if found is None else mappers.account_from_row(found)
 
     def get_many(self, *, account_ids: Collection[str]) -> dict[str, Account]:
         if not account_ids:
             return {}
-        rows = self._session.exec(fresh(select(AccountRow).where(
-            col(AccountRow.id).in_(list(account_ids)))))
+        rows = run(self._session, _ALL.where(_C.id.in_(list(account_ids))))
         return {row.id: mappers.account_from_row(row) for row in rows}
 
     def list(self, *, standing: Standing | None = None) -> list[Account]:
-        statement = select(AccountRow).order_by(col(AccountRow.id))
+        statement = _ALL.order_by(_C.id)
         if standing is not None:
-            statement = statement.where(AccountRow.standing == standing.value)
-        return [mappers.account_from_row(row) for row in self._session.exec(fresh(statement))]
+            statement = statement.where(_C.standing == standing.value)
+        return [mappers.account_from_row(row) for row in run(self._session, statement)]
 
     def update_standing(self, *, account_id: str, standing: Standing) -> None:
         self._update(account_id, {"standing": standing.value})
@@ -53,16 +55,16 @@ class SqlAccountRepository:
                         provider_method: str | None = None) -> Account | None:
         if provider_customer is None and provider_method is None:
             return None
-        statement = select(AccountRow).order_by(col(AccountRow.created_at), col(AccountRow.id))
+        statement = _ALL.order_by(_C.created_at, _C.id)
         if provider_customer is not None:
-            statement = statement.where(AccountRow.method_customer == provider_customer)
+            statement = statement.where(_C.method_customer == provider_customer)
         if provider_method is not None:
-            statement = statement.where(AccountRow.method_ref == provider_method)
-        found = self._session.exec(fresh(statement.limit(1))).first()
+            statement = statement.where(_C.method_ref == provider_method)
+        found = run(self._session, statement.limit(1)).first()
         return None if found is None else mappers.account_from_row(found)
 
     def _update(self, account_id: str, values: dict[str, Any]) -> None:
-        result = self._session.exec(_TABLE.update().where(_TABLE.c.id == account_id)
-                                    .values(**values, updated_at=self._now()))
+        result = run(self._session, _UPDATE,
+                     {**values, "updated_at": self._now(), "where_id": account_id})
         if result.rowcount != 1:
             raise UnknownAccount(account_id)

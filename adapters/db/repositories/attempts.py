@@ -6,16 +6,16 @@ import builtins
 from collections.abc import Collection
 from contextlib import nullcontext
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, true
+from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import Session
 
 from adapters.db import mappers
 from adapters.db.repositories._sql import (
-    fresh,
     insert_unless_exists,
+    run,
     table_of,
     unique_index,
     violates,
@@ -28,7 +28,13 @@ from domain.outcomes import DeclineKind
 from domain.payments import ACTIVE_STATUSES, IN_FLIGHT_STATUSES, AttemptStatus, PaymentAttempt
 
 _TABLE = table_of(PaymentAttemptRow)
+_C = _TABLE.c
+_ALL = select(_TABLE)
 _ONE_ACTIVE = unique_index(_TABLE, ONE_ACTIVE_ATTEMPT)
+#: Compare-and-set: the columns to write come as parameters, so this compiles once.
+_UPDATE = (_TABLE.update()
+           .where(_C.id == bindparam("where_id"), _C.status == bindparam("where_status"))
+           .values(version=_C.version + 1))
 #: Columns an update never changes.
 _IMMUTABLE = frozenset({"id", "invoice_id", "account_id", "created_at"})
 
@@ -46,29 +52,25 @@ class SqlAttemptRepository:
         # only then do we look at which one it was.
         if insert_unless_exists(self._session, _TABLE, mappers.attempt_values(attempt)):
             return
-        if self._session.exec(select(col(PaymentAttemptRow.id))
-                              .where(PaymentAttemptRow.id == attempt.id)).first() is not None:
+        if run(self._session, select(_C.id).where(_C.id == attempt.id)).first() is not None:
             raise DuplicateAttempt(attempt.id)
         raise AttemptAlreadyActive(f"invoice {attempt.invoice_id} already has an active attempt")
 
     def get(self, *, attempt_id: str) -> PaymentAttempt | None:
-        return self._first(select(PaymentAttemptRow).where(PaymentAttemptRow.id == attempt_id))
+        return self._first(_ALL.where(_C.id == attempt_id))
 
     def get_for_update(self, *, attempt_id: str) -> PaymentAttempt | None:
-        return self._first(select(PaymentAttemptRow).where(PaymentAttemptRow.id == attempt_id)
-                           .with_for_update())
+        return self._first(_ALL.where(_C.id == attempt_id).with_for_update())
 
     def update(self, *, attempt: PaymentAttempt, expected_status: AttemptStatus) -> bool:
         values = {key: value for key, value in mappers.attempt_values(attempt).items()
                   if key not in _IMMUTABLE}
-        statement = (_TABLE.update()
-                     .where(_TABLE.c.id == attempt.id, _TABLE.c.status == expected_status.value)
-                     .values(**values, version=_TABLE.c.version + 1))
+        values.update(where_id=attempt.id, where_status=expected_status.value)
         # Only a move into the active set can collide with another active attempt.
         may_collide = attempt.status in ACTIVE_STATUSES and expected_status not in ACTIVE_STATUSES
         try:
             with self._session.begin_nested() if may_collide else nullcontext():
-                return self._session.exec(statement).rowcount == 1
+                return run(self._session, _UPDATE, values).rowcount == 1
         except IntegrityError as error:
             if violates(error, _ONE_ACTIVE):
                 raise AttemptAlreadyActive(
@@ -76,25 +78,21 @@ class SqlAttemptRepository:
             raise
 
     def active_for_invoice(self, *, invoice_id: str) -> PaymentAttempt | None:
-        return self._first(select(PaymentAttemptRow).where(
-            PaymentAttemptRow.invoice_id == invoice_id,
-            col(PaymentAttemptRow.status).in_(_values(ACTIVE_STATUSES))))
+        return self._first(_ALL.where(_C.invoice_id == invoice_id,
+                                      _C.status.in_(_values(ACTIVE_STATUSES))))
 
     def list_for_invoice(self, *, invoice_id: str) -> builtins.list[PaymentAttempt]:
-        return self._all(select(PaymentAttemptRow)
-                         .where(PaymentAttemptRow.invoice_id == invoice_id)
-                         .order_by(col(PaymentAttemptRow.number),
-                                   col(PaymentAttemptRow.created_at)))
+        return self._all(_ALL.where(_C.invoice_id == invoice_id)
+                         .order_by(_C.number, _C.created_at))
 
     def in_flight_amounts(self, *, invoice_ids: Collection[str]) -> dict[str, Money]:
         if not invoice_ids:
             return {}
-        rows = self._session.exec(
-            select(col(PaymentAttemptRow.invoice_id), col(PaymentAttemptRow.currency),
-                   func.sum(col(PaymentAttemptRow.amount_minor)))
-            .where(col(PaymentAttemptRow.invoice_id).in_(list(invoice_ids)),
-                   col(PaymentAttemptRow.status).in_(_values(IN_FLIGHT_STATUSES)))
-            .group_by(col(PaymentAttemptRow.invoice_id), col(PaymentAttemptRow.currency)))
+        rows = run(self._session,
+                   select(_C.invoice_id, _C.currency, func.sum(_C.amount_minor))
+                   .where(_C.invoice_id.in_(list(invoice_ids)),
+                          _C.status.in_(_values(IN_FLIGHT_STATUSES)))
+                   .group_by(_C.invoice_id, _C.currency))
         amounts: dict[str, Money] = {}
         for invoice_id, currency, minor in rows:
             amount = Money(int(minor), currency)
@@ -107,61 +105,57 @@ class SqlAttemptRepository:
         if not invoice_ids:
             return []
         statement = (_TABLE.update()
-                     .where(_TABLE.c.invoice_id.in_(list(invoice_ids)),
-                            _TABLE.c.status == AttemptStatus.SCHEDULED.value)
+                     .where(_C.invoice_id.in_(list(invoice_ids)),
+                            _C.status == AttemptStatus.SCHEDULED.value)
                      .values(status=AttemptStatus.CANCELED.value, reason=reason, updated_at=now,
-                             version=_TABLE.c.version + 1)
-                     .returning(_TABLE.c.id))
-        return sorted(str(attempt_id) for attempt_id in self._session.exec(statement).scalars())
+                             version=_C.version + 1)
+                     .returning(_C.id))
+        return sorted(str(attempt_id) for attempt_id in run(self._session, statement).scalars())
 
     def due_scheduled(self, *, now: datetime, limit: int,
                       since: datetime | None = None) -> builtins.list[PaymentAttempt]:
-        newly = (col(PaymentAttemptRow.scheduled_for) > since if since is not None else true())
-        return self._all(select(PaymentAttemptRow)
-                         .where(PaymentAttemptRow.status == AttemptStatus.SCHEDULED.value,
-                                col(PaymentAttemptRow.scheduled_for) <= now, newly)
-                         .order_by(col(PaymentAttemptRow.scheduled_for), col(PaymentAttemptRow.id))
-                         .limit(limit))
+        newly = _C.scheduled_for > since if since is not None else true()
+        return self._all(_ALL.where(_C.status == AttemptStatus.SCHEDULED.value,
+                                    _C.scheduled_for <= now, newly)
+                         .order_by(_C.scheduled_for, _C.id).limit(limit))
 
     def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,
               limit: int) -> builtins.list[PaymentAttempt]:
-        return self._all(select(PaymentAttemptRow)
-                         .where(col(PaymentAttemptRow.status).in_(_values(statuses)),
-                                col(PaymentAttemptRow.updated_at) < older_than)
-                         .order_by(col(PaymentAttemptRow.updated_at), col(PaymentAttemptRow.id))
-                         .limit(limit))
+        return self._all(_ALL.where(_C.status.in_(_values(statuses)), _C.updated_at < older_than)
+                         .order_by(_C.updated_at, _C.id).limit(limit))
+
+    def mark_looked_at(self, *, attempt_ids: Collection[str], now: datetime) -> None:
+        if attempt_ids:
+            run(self._session, _TABLE.update().where(_C.id.in_(list(attempt_ids)))
+                .values(updated_at=now))
 
     def by_provider_ref(self, *, provider_ref: str) -> PaymentAttempt | None:
-        return self._first(select(PaymentAttemptRow)
-                           .where(PaymentAttemptRow.provider_ref == provider_ref)
-                           .order_by(col(PaymentAttemptRow.created_at)))
+        return self._first(_ALL.where(_C.provider_ref == provider_ref).order_by(_C.created_at))
 
     def failed(self, *, account_id: str | None = None, since: datetime | None = None,
                failure_class: DeclineKind | None = None,
                limit: int = 100) -> builtins.list[PaymentAttempt]:
-        statement = select(PaymentAttemptRow).where(col(PaymentAttemptRow.status).in_(
+        statement = _ALL.where(_C.status.in_(
             _values({AttemptStatus.FAILED, AttemptStatus.REQUIRES_ACTION})))
         if account_id is not None:
-            statement = statement.where(PaymentAttemptRow.account_id == account_id)
+            statement = statement.where(_C.account_id == account_id)
         if since is not None:
-            statement = statement.where(col(PaymentAttemptRow.updated_at) >= since)
+            statement = statement.where(_C.updated_at >= since)
         if failure_class is not None:
-            statement = statement.where(PaymentAttemptRow.failure_class == failure_class.value)
-        return self._all(statement.order_by(col(PaymentAttemptRow.updated_at).desc(),
-                                            col(PaymentAttemptRow.id)).limit(limit))
+            statement = statement.where(_C.failure_class == failure_class.value)
+        return self._all(statement.order_by(_C.updated_at.desc(), _C.id).limit(limit))
 
     def created_times(self, *, account_id: str, method: MethodType,
                       since: datetime) -> builtins.list[datetime]:
-        rows = self._session.exec(select(col(PaymentAttemptRow.created_at))
-                                  .where(PaymentAttemptRow.account_id == account_id,
-                                         PaymentAttemptRow.method == method.value,
-                                         col(PaymentAttemptRow.created_at) >= since)
-                                  .order_by(col(PaymentAttemptRow.created_at)))
-        return list(rows)
+        rows = run(self._session, select(_C.created_at)
+                   .where(_C.account_id == account_id, _C.method == method.value,
+                          _C.created_at >= since)
+                   .order_by(_C.created_at))
+        return list(rows.scalars())
 
-    def _first(self, statement: SelectOfScalar[PaymentAttemptRow]) -> PaymentAttempt | None:
-        row = self._session.exec(fresh(statement)).first()
+    def _first(self, statement: Select[Any]) -> PaymentAttempt | None:
+        row = run(self._session, statement).first()
         return None if row is None else mappers.attempt_from_row(row)
 
-    def _all(self, statement: SelectOfScalar[PaymentAttemptRow]) -> builtins.list[PaymentAttempt]:
-        return [mappers.attempt_from_row(row) for row in self._session.exec(fresh(statement))]
+    def _all(self, statement: Select[Any]) -> builtins.list[PaymentAttempt]:
+        return [mappers.attempt_from_row(row) for row in run(self._session, statement)]

@@ -8,25 +8,25 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, true
+from sqlalchemy import Row, Select, bindparam, exists, func, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import Session
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import (
-    fresh,
-    insert_unless_exists,
-    table_of,
-)
+from adapters.db.repositories._sql import insert_unless_exists, run, table_of
 from adapters.db.tables import InvoiceLineRow, InvoiceRow, InvoiceSequenceRow, PaymentAttemptRow
 from domain.errors import DuplicateInvoice, UnknownInvoice
 from domain.invoices import Invoice, InvoiceKind, InvoiceStatus
 from domain.money import Money
 
 _INVOICES = table_of(InvoiceRow)
+_C = _INVOICES.c
+_ALL = select(_INVOICES)
+#: The columns to write come as parameters, so each set of columns compiles once.
+_UPDATE = _INVOICES.update().where(_C.id == bindparam("where_id"))
 _LINES = table_of(InvoiceLineRow)
+_ATTEMPTS = table_of(PaymentAttemptRow)
 _SEQUENCES = table_of(InvoiceSequenceRow)
 
 
@@ -45,57 +45,57 @@ class SqlInvoiceRepository:
                 f"{invoice.period.start} (or number {invoice.number}) exists")
         if invoice.lines:
             # One executemany (multi-row INSERT on both dialects).
-            self._session.exec(_LINES.insert(), params=mappers.line_values(invoice))
+            run(self._session, _LINES.insert(), mappers.line_values(invoice))
 
-    def get(self, *, invoice_id: str) -> Invoice | None:
-        return self._one(select(InvoiceRow).where(InvoiceRow.id == invoice_id))
+    def get(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
+        return self._one(_ALL.where(_C.id == invoice_id), lines=lines)
 
-    def get_for_update(self, *, invoice_id: str) -> Invoice | None:
-        return self._one(select(InvoiceRow).where(InvoiceRow.id == invoice_id).with_for_update())
+    def get_for_update(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
+        return self._one(_ALL.where(_C.id == invoice_id).with_for_update(), lines=lines)
+
+    def lock_for_attempt(self, *, attempt_id: str) -> Invoice | None:
+        # One round trip for "which invoice" and "lock it"; the lines are not read.
+        of_attempt = select(_ATTEMPTS.c.invoice_id).where(_ATTEMPTS.c.id == attempt_id)
+        return self._one(_ALL.where(_C.id == of_attempt.scalar_subquery()).with_for_update(),
+                         lines=False)
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
                         period_start: date) -> Invoice | None:
-        return self._one(select(InvoiceRow).where(InvoiceRow.subscription_id == subscription_id,
-                                                  InvoiceRow.kind == kind.value,
-                                                  InvoiceRow.period_start == period_start))
+        return self._one(_ALL.where(_C.subscription_id == subscription_id,
+                                    _C.kind == kind.value, _C.period_start == period_start))
 
     def by_reference(self, *, reference: str) -> Invoice | None:
-        return self._one(select(InvoiceRow).where(InvoiceRow.payment_reference == reference))
+        return self._one(_ALL.where(_C.payment_reference == reference))
 
     def list_open_for_account(self, *, account_id: str, for_update: bool = False) -> list[Invoice]:
-        statement = (select(InvoiceRow)
-                     .where(InvoiceRow.account_id == account_id,
-                            InvoiceRow.status == InvoiceStatus.OPEN.value)
-                     .order_by(col(InvoiceRow.issued_on), col(InvoiceRow.period_start),
-                               col(InvoiceRow.number)))
+        statement = (_ALL.where(_C.account_id == account_id,
+                                _C.status == InvoiceStatus.OPEN.value)
+                     .order_by(_C.issued_on, _C.period_start, _C.number))
         if for_update:
             statement = statement.with_for_update()
         return self._many(statement)
 
     def list(self, *, account_id: str | None = None, status: InvoiceStatus | None = None,
              limit: int | None = None) -> list[Invoice]:
-        statement = select(InvoiceRow).order_by(col(InvoiceRow.issued_on), col(InvoiceRow.number))
+        statement = _ALL.order_by(_C.issued_on, _C.number)
         if account_id is not None:
-            statement = statement.where(InvoiceRow.account_id == account_id)
+            statement = statement.where(_C.account_id == account_id)
         if status is not None:
-            statement = statement.where(InvoiceRow.status == status.value)
+            statement = statement.where(_C.status == status.value)
         if limit is not None:
             statement = statement.limit(limit)
         return self._many(statement)
 
     def open_without_attempts(self, *, limit: int,
                               created_before: datetime | None = None) -> builtins.list[str]:
-        due = (col(InvoiceRow.total_minor) - func.coalesce(col(InvoiceRow.amount_paid_minor), 0)
-               - func.coalesce(col(InvoiceRow.amount_carried_minor), 0))
-        no_attempt = ~exists().where(col(PaymentAttemptRow.invoice_id) == col(InvoiceRow.id))
-        old_enough = (col(InvoiceRow.created_at) <= created_before if created_before is not None
-                      else true())
-        rows = self._session.exec(select(col(InvoiceRow.id))
-                                  .where(InvoiceRow.status == InvoiceStatus.OPEN.value,
-                                         due > 0, no_attempt, old_enough)
-                                  .order_by(col(InvoiceRow.issued_on), col(InvoiceRow.id))
-                                  .limit(limit))
-        return builtins.list(rows)
+        due = (_C.total_minor - func.coalesce(_C.amount_paid_minor, 0)
+               - func.coalesce(_C.amount_carried_minor, 0))
+        no_attempt = ~exists().where(_ATTEMPTS.c.invoice_id == _C.id)
+        old_enough = _C.created_at <= created_before if created_before is not None else true()
+        rows = run(self._session, select(_C.id)
+                   .where(_C.status == InvoiceStatus.OPEN.value, due > 0, no_attempt, old_enough)
+                   .order_by(_C.issued_on, _C.id).limit(limit))
+        return builtins.list(rows.scalars())
 
     def update_amounts(self, *, invoice_id: str, amount_paid: Money | None,
                        amount_carried: Money | None) -> None:
@@ -106,6 +106,11 @@ class SqlInvoiceRepository:
                       carried_to: str | None = None) -> None:
         self._update(invoice_id, status=status.value, carried_to=carried_to)
 
+    def update_settlement(self, *, invoice: Invoice) -> None:
+        self._update(invoice.id, amount_paid_minor=_minor(invoice.amount_paid),
+                     amount_carried_minor=_minor(invoice.amount_carried),
+                     status=invoice.status.value, carried_to=invoice.carried_to)
+
     def set_payment_reference(self, *, invoice_id: str, reference: str) -> None:
         self._update(invoice_id, payment_reference=reference)
 
@@ -113,9 +118,9 @@ class SqlInvoiceRepository:
         self._update(invoice_id, dunning_policy=policy)
 
     def dunning_policy(self, *, invoice_id: str) -> dict[str, Any] | None:
-        found = self._session.exec(select(col(InvoiceRow.dunning_policy))
-                                   .where(InvoiceRow.id == invoice_id)).first()
-        return None if found is None else found
+        found: dict[str, Any] | None = run(self._session, select(_C.dunning_policy)
+                                           .where(_C.id == invoice_id)).scalar()
+        return found
 
     def next_sequence(self, *, issuer: str, year: int) -> int:
         dialect = self._session.get_bind().dialect.name
@@ -124,30 +129,31 @@ class SqlInvoiceRepository:
                      .on_conflict_do_update(index_elements=["issuer", "year"],
                                             set_={"last_value": _SEQUENCES.c.last_value + 1})
                      .returning(_SEQUENCES.c.last_value))
-        return int(self._session.exec(statement).scalar_one())
+        return int(run(self._session, statement).scalar_one())
 
     def _update(self, invoice_id: str, **values: Any) -> None:
-        result = self._session.exec(_INVOICES.update().where(_INVOICES.c.id == invoice_id)
-                                    .values(**values, updated_at=self._now()))
+        result = run(self._session, _UPDATE,
+                     {**values, "updated_at": self._now(), "where_id": invoice_id})
         if result.rowcount != 1:
             raise UnknownInvoice(invoice_id)
 
-    def _one(self, statement: SelectOfScalar[InvoiceRow]) -> Invoice | None:
-        invoices = self._many(statement)
+    def _one(self, statement: Select[Any], *, lines: bool = True) -> Invoice | None:
+        invoices = self._many(statement, lines=lines)
         return invoices[0] if invoices else None
 
-    def _many(self, statement: SelectOfScalar[InvoiceRow]) -> builtins.list[Invoice]:
-        rows = self._session.exec(fresh(statement)).all()
+    def _many(self, statement: Select[Any], *, lines: bool = True) -> builtins.list[Invoice]:
+        rows = run(self._session, statement).all()
         if not rows:
             return []
+        if not lines:
+            return [mappers.invoice_from_rows(row, None) for row in rows]
         # One query for every invoice's lines: no N+1.
-        lines: dict[str, builtins.list[InvoiceLineRow]] = defaultdict(list)
-        for line in self._session.exec(fresh(
-                select(InvoiceLineRow)
-                .where(col(InvoiceLineRow.invoice_id).in_([row.id for row in rows]))
-                .order_by(col(InvoiceLineRow.invoice_id), col(InvoiceLineRow.position)))):
-            lines[line.invoice_id].append(line)
-        return [mappers.invoice_from_rows(row, lines[row.id]) for row in rows]
+        by_invoice: dict[str, builtins.list[Row[Any]]] = defaultdict(builtins.list)
+        for line in run(self._session, select(_LINES)
+                        .where(_LINES.c.invoice_id.in_([row.id for row in rows]))
+                        .order_by(_LINES.c.invoice_id, _LINES.c.position)):
+            by_invoice[line.invoice_id].append(line)
+        return [mappers.invoice_from_rows(row, by_invoice[row.id]) for row in rows]
 
 
 def _minor(amount: Money | None) -> int | None:

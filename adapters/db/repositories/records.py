@@ -9,7 +9,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import fresh, insert, insert_unless_exists, table_of
+from adapters.db.repositories._sql import fresh, insert, insert_unless_exists, run, table_of
 from adapters.db.tables import AuditRow, NotificationRow, UnmatchedTransferRow, WebhookEventRow
 from domain.errors import NotFound
 from domain.records import AuditEntry, Notification, UnmatchedTransfer, WebhookEvent
@@ -29,8 +29,8 @@ class SqlOutboxRepository:
                                     conflict_on=["dedupe_key"])
 
     def get(self, *, notification_id: str) -> Notification | None:
-        row = self._session.exec(fresh(select(NotificationRow).where(
-            NotificationRow.id == notification_id))).first()
+        row = run(self._session, _NOTIFICATIONS.select()
+                  .where(_NOTIFICATIONS.c.id == notification_id)).first()
         return None if row is None else mappers.notification_from_row(row)
 
     def unsent(self, *, limit: int, max_attempts: int | None = None) -> list[Notification]:
@@ -54,9 +54,8 @@ class SqlOutboxRepository:
         self._update(notification_id, attempts=_NOTIFICATIONS.c.attempts + 1)
 
     def _update(self, notification_id: str, **values: object) -> None:
-        result = self._session.exec(_NOTIFICATIONS.update()
-                                    .where(_NOTIFICATIONS.c.id == notification_id)
-                                    .values(**values))
+        result = run(self._session, _NOTIFICATIONS.update()
+                     .where(_NOTIFICATIONS.c.id == notification_id).values(**values))
         if result.rowcount != 1:
             raise NotFound(f"notification {notification_id}")
 
