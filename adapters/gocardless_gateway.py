@@ -39,6 +39,10 @@ _BANK_DETAILS: dict[str, dict[str, str]] = {
 }
 
 
+def _mandate_unusable(mandate_id: str, status: str) -> Declined:
+    return Declined(DeclineKind.HARD, f"mandate_{status}", f"mandate {mandate_id} is {status}")
+
+
 def _charge_date(wanted: date | None, earliest: str | None) -> date | None:
     """No earlier than the mandate's next possible charge date (GoCardless refuses earlier)."""
     if earliest is None:
@@ -82,26 +86,27 @@ class GoCardlessGateway:
         if not amount.is_positive():
             raise ValueError(f"cannot collect {amount}")
         for _ in range(2):  # twice: the next possible charge date can move under us
-            try:
-                mandate = self._call(self._api["mandates"].get, mandate_id).attributes
-            except TRANSIENT as exc:
-                return TransientFailure(f"mandate lookup failed: {exc}")
-            except errors.InvalidApiUsageError as exc:
-                if exc.code == 404:
-                    return Declined(DeclineKind.HARD, "mandate_not_found", str(exc))
-                raise
-            if mandate["status"] not in USABLE_MANDATE:
-                return Declined(DeclineKind.HARD, f"mandate_{mandate['status']}",
-                                f"mandate {mandate_id} is {mandate['status']}")
+            wanted: date | None = None
+            if charge_date is not None:
+                # Only a wanted date needs the mandate first (GoCardless refuses a date before
+                # its next possible one); without one GoCardless collects as soon as it can,
+                # and an unusable mandate is refused by the create itself.
+                try:
+                    mandate = self._call(self._api["mandates"].get, mandate_id).attributes
+                except TRANSIENT as exc:
+                    return TransientFailure(f"mandate lookup failed: {exc}")
+                except errors.InvalidApiUsageError as exc:
+                    if exc.code == 404:
+                        return Declined(DeclineKind.HARD, "mandate_not_found", str(exc))
+                    raise
+                if mandate["status"] not in USABLE_MANDATE:
+                    return _mandate_unusable(mandate_id, str(mandate["status"]))
+                wanted = _charge_date(charge_date, mandate.get("next_possible_charge_date"))
             params: dict[str, Any] = {
                 "amount": amount.minor, "currency": amount.currency,
                 "metadata": {"attempt_id": attempt_id, "invoice_id": invoice_id,
                              "account_id": account_id},
                 "links": {"mandate": mandate_id}}
-            # Without a wanted date GoCardless collects as soon as it can: sending the
-            # mandate's next possible date would race that date moving at a cut-off.
-            wanted = (_charge_date(charge_date, mandate.get("next_possible_charge_date"))
-                      if charge_date is not None else None)
             if wanted is not None:
                 params["charge_date"] = wanted.isoformat()
             try:
@@ -110,14 +115,29 @@ class GoCardlessGateway:
             except TRANSIENT as exc:
                 return Unknown(f"payment create for {attempt_id}: {exc}")
             except errors.InvalidStateError as exc:
-                reason = (exc.errors or [{}])[0].get("reason", "invalid_state")
-                return Declined(DeclineKind.HARD, str(reason), str(exc))
+                reason = str((exc.errors or [{}])[0].get("reason", "invalid_state"))
+                if reason == "mandate_is_inactive":
+                    return self._inactive_mandate(mandate_id, exc)
+                return Declined(DeclineKind.HARD, reason, str(exc))
+            except errors.InvalidApiUsageError as exc:
+                if exc.code == 404:
+                    return Declined(DeclineKind.HARD, "mandate_not_found", str(exc))
+                raise
             except errors.ValidationFailedError as exc:
                 if any(e.get("field") == "charge_date" for e in exc.errors or []):
                     continue
                 raise
             return Pending(str(payment["id"]), amount, date.fromisoformat(payment["charge_date"]))
         return Unknown(f"charge date kept moving for {attempt_id}")
+
+    def _inactive_mandate(self, mandate_id: str, refused: Exception) -> Declined:
+        """A create refused for an inactive mandate: say which state it is in (cancelled,
+        failed, expired…) when GoCardless answers, for the operator and the customer notice."""
+        try:
+            status = str(self._call(self._api["mandates"].get, mandate_id).attributes["status"])
+        except (*TRANSIENT, errors.GoCardlessProError):
+            return Declined(DeclineKind.HARD, "mandate_is_inactive", str(refused))
+        return _mandate_unusable(mandate_id, status)
 
     # -- reading back ----------------------------------------------------------------------
     def payment_status(self, *, provider_ref: str) -> PaymentOutcome | TransientFailure:
