@@ -102,6 +102,34 @@ def test_a_sweep_re_drives_only_what_the_database_says_is_due_and_has_not_progre
     assert report == SweepReport(routed=1, due_retries=1, reconciled=2, polled=1)
 
 
+def test_a_reconciliation_is_asked_once_per_threshold_however_long_its_message_waits(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock, doubles: Doubles) -> None:
+    # Given the situations above, swept once (its messages still queued behind a backlog)
+    _every_situation(uow_factory)
+    settings = SweepSettings(lost_after=timedelta(0))
+    sweep(doubles.deps, settings=settings)
+    asked = {m.args[0] for m in doubles.dispatch.messages if m.kind == "reconcile"}
+    assert asked == {"att_old_debit", "att_stuck", "att_unknown"}
+
+    # When the sweeper runs again a minute later, and again once each threshold has passed
+    doubles.dispatch.messages.clear()
+    clock.advance(minutes=1)
+    again = sweep(doubles.deps, settings=settings)
+    reconciled_again = [m for m in doubles.dispatch.messages if m.kind == "reconcile"]
+    clock.advance(seconds=settings.stuck_after.total_seconds())
+    after_stuck = sweep(doubles.deps, settings=settings)
+    clock.advance(seconds=settings.pending_poll_after.total_seconds())
+    after_poll = sweep(doubles.deps, settings=settings)
+
+    # Then nothing is asked twice within a threshold: a debit pending for days is polled
+    # once per poll interval, not on every pass
+    assert reconciled_again == []
+    assert (again.reconciled, again.polled) == (0, 0)
+    # (the two asked before, and "busy", stuck by now too)
+    assert (after_stuck.reconciled, after_stuck.polled) == (3, 0)
+    assert after_poll.polled == 2  # both debits are now past the poll interval
+
+
 def test_the_in_memory_unit_of_work_sweeps_like_the_database(clock: ManualClock) -> None:
     # Given the same situations in the in-memory fakes other handler tests rely on
     fakes = FakeUnitOfWorkFactory()

@@ -66,6 +66,10 @@ def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
         pending = uow.attempts.stuck(statuses=(AttemptStatus.PENDING,),
                                      older_than=now - settings.pending_poll_after,
                                      limit=settings.batch_size)
+        # Asked once per threshold, however long the reconciliation waits in a busy queue:
+        # without this every pass re-sent every one of them (a debit is pending for days).
+        uow.attempts.mark_looked_at(attempt_ids=[a.id for a in (*stuck, *pending)], now=now)
+        uow.commit()
     for invoice_id in unrouted:
         deps.dispatch.route_invoice(invoice_id)
     for attempt in due:
