@@ -10,6 +10,7 @@ import re
 import smtplib
 import ssl
 import threading
+from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -136,12 +137,14 @@ class SentMessage:
 
 
 class RecordingNotifier:
-    """Keeps every message in memory, retries included, in the order they were sent."""
+    """Keeps the messages in memory, retries included, in the order they were sent: the
+    embedded default and the tests. Only the last `keep` are kept, so a worker left without
+    SMTP does not grow without bound (the outbox table keeps every message either way)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = 10_000) -> None:
         # Embedded workers run on threads and may notify concurrently.
         self._lock = threading.Lock()
-        self._messages: list[SentMessage] = []
+        self._messages: deque[SentMessage] = deque(maxlen=keep)
 
     def send(self, *, to: str, subject: str, text: str, html: str | None = None,
              idempotency_key: str) -> None:
