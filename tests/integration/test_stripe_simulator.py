@@ -245,9 +245,10 @@ def test_latency_does_not_serialise_concurrent_requests(stripe_sim: StripeSim) -
     started = time.monotonic()
     with ThreadPoolExecutor(40) as pool:
         statuses = list(pool.map(one, range(40)))
-    # Then they waited together, not one after the other
+    # Then they waited together, not one after the other (that would take 40 x 0.2 = 8 s;
+    # the bound is half of it, so a loaded machine cannot fail this)
     assert statuses == [200] * 40
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0
 
 
 def _webhooks(start: Callable[..., StripeSim], receiver: Receiver, **options: object
