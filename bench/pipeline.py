@@ -83,9 +83,10 @@ def main() -> None:
             threads=args.threads, seconds_per_day=0.02,
             # Nothing is lost here: the sweeper must not re-send the backlog while it drains.
             lost_after_seconds=3600,
-            # A debit confirms about 0.1 s after submission here; polling each once or twice
-            # models the provider's webhook instead of flooding the queues with polls.
-            poll_after_seconds=3) as pipeline:
+            # A debit confirms about 0.1 s after submission here: its status is polled a second
+            # after submission (once: the sweeper marks what it asked), standing in for the
+            # provider's webhook.
+            poll_after_seconds=1) as pipeline:
         pipeline.start_workers()
         time.sleep(3)  # let the worker processes boot
         noop = noop_rate(pipeline, args.noop_messages)
@@ -98,7 +99,8 @@ def main() -> None:
         memory = max(memory, pipeline.worker_peak_memory_kib())
 
     threads = args.workers * args.threads
-    # A card invoice makes one provider call; a direct debit two (mandate, payment); a wire none.
+    # A card invoice makes one provider call; a direct debit two (create the payment, then the
+    # status poll standing in for the webhook); a wire none.
     calls_per_invoice = (7 * 1 + 2 * 2 + 1 * 0) / 10
     allowed = threads / (0.2 * calls_per_invoice)
     print(f"workers: {args.workers} processes × {args.threads} threads, Redis broker, PostgreSQL")
