@@ -31,7 +31,7 @@ T = TypeVar("T")
 USABLE_MANDATE = frozenset({"pending_customer_approval", "pending_submission", "submitted",
                             "active"})
 #: Test bank details per currency (GoCardless sandbox values) for onboarding in simulations.
-_BANK_DETAILS: dict[str, dict[str, str]] = {
+SANDBOX_BANK_DETAILS: dict[str, dict[str, str]] = {
     "EUR": {"iban": "FR1420041010050500013M02606", "country_code": "FR"},
     "GBP": {"account_number": "55779911", "branch_code": "200000", "country_code": "GB"},
     "USD": {"account_number": "2715500356", "bank_code": "026073150", "country_code": "US",
@@ -186,7 +186,7 @@ class GoCardlessGateway:
             "email": email, "company_name": name, "metadata": {"account_id": account_id}},
             headers={"Idempotency-Key": f"{key}-customer"}).attributes
         bank_account = self._call(self._api["customer_bank_accounts"].create, params={
-            "account_holder_name": name, "currency": currency, **_BANK_DETAILS[currency],
+            "account_holder_name": name, "currency": currency, **SANDBOX_BANK_DETAILS[currency],
             "links": {"customer": customer["id"]}},
             headers={"Idempotency-Key": f"{key}-bank-account"}).attributes
         metadata = {"account_id": account_id}

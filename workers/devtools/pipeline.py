@@ -1,6 +1,7 @@
 """Drive the distributed system end to end on one machine: simulators on loopback, Redis
 broker, PostgreSQL, N dramatiq worker *processes*; seed accounts, finalise invoices, watch them
-settle. Used by bench/pipeline.py and the fault test; everything it runs is production code.
+settle. Used by bench/pipeline.py and the fault test; everything it runs is production code,
+except that seeding makes the provider-side objects in the simulators in-process (see `seed`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import redis
 
 from adapters.bank_details import DEMO_BANK_DETAILS
 from adapters.broker import configure_broker
+from adapters.gocardless_gateway import SANDBOX_BANK_DETAILS as GOCARDLESS_BANK_DETAILS
 from adapters.simulators.gocardless.faults import FaultConfig as GoCardlessFaults
 from adapters.simulators.gocardless.simulator import GoCardlessSimulator
 from adapters.simulators.gocardless.simulator import SimulatorConfig as GoCardlessConfig
@@ -29,6 +31,7 @@ from adapters.simulators.server import RunningServer, serve_in_thread
 from adapters.simulators.stripe import FaultConfig as StripeFaults
 from adapters.simulators.stripe import SimulatorConfig as StripeConfig
 from adapters.simulators.stripe import StripeSimulator, create_app
+from adapters.simulators.stripe import preload as stripe_preload
 from domain.accounts import Account, MethodType, PaymentMethod
 from domain.billing import SubscriptionTerms
 from domain.clock import SystemClock
@@ -38,6 +41,8 @@ from domain.subscriptions import Subscription
 from workers.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The test key the workers and `deps()` use against the Stripe simulator.
+STRIPE_API_KEY = "sk_test_pipeline"
 
 #: Documentation-example bank details (not real accounts) for wire instructions.
 _EUR = DEMO_BANK_DETAILS["EUR"]
@@ -75,6 +80,10 @@ class Mix:
 
 class Pipeline:
     """The system under load. Use as a context manager; see bench/pipeline.py for a tour."""
+
+    #: Threads issuing the seeded subscriptions' first invoices (production renewals). The
+    #: renewal is CPU-bound in this process: more threads than this gain nothing on 2 cores.
+    seed_renewal_threads = 4
 
     def __init__(self, *, database_url: str, redis_url: str, workers: int = 2,
                  threads: int = 8, faults: Faults | None = None,
@@ -141,7 +150,7 @@ class Pipeline:
 
     def worker_env(self) -> dict[str, str]:
         env = {**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
-               "STRIPE_API_KEY": "sk_test_pipeline", "STRIPE_API_BASE": self.stripe_url,
+               "STRIPE_API_KEY": STRIPE_API_KEY, "STRIPE_API_BASE": self.stripe_url,
                "GOCARDLESS_ACCESS_TOKEN": "pipeline", "GOCARDLESS_BASE_URL":
                self.gocardless_sim.url, "PAYCOLLECT_PROMETHEUS": "0",
                "STRIPE_RATE_LIMIT_PER_SECOND": "100000",
@@ -209,7 +218,7 @@ class Pipeline:
         from workers.bootstrap import build_runtime
 
         settings = Settings(database_url=self.database_url, redis_url=self.redis_url,
-                            stripe_api_key="sk_test_pipeline", stripe_api_base=self.stripe_url,
+                            stripe_api_key=STRIPE_API_KEY, stripe_api_base=self.stripe_url,
                             gocardless_access_token="pipeline",
                             gocardless_base_url=self.gocardless_sim.url,
                             provider_timeout_seconds=1.0, provider_attempts=6,
@@ -222,52 +231,131 @@ class Pipeline:
 
     def seed(self, count: int, mix: Mix, *, currency: str = "EUR") -> list[str]:
         """Create `count` accounts (one subscription each) with providers, issue their first
-        invoices. Returns the invoice ids (finalised, not yet routed)."""
+        invoices. Returns the invoice ids (finalised, not yet routed).
+
+        Seeding is not what is measured, so it takes the short way where that changes
+        nothing: provider customers, cards and mandates are made in-process by the simulators
+        (the same objects and idempotency records the gateways' HTTP onboarding leaves, see
+        `_provision`), accounts and subscriptions go in as two bulk inserts of the rows the
+        repositories write, and the first invoices are issued by the production renewal
+        (`renew_subscription`, one transaction each) on several threads, then a last
+        `run_due_renewals` pass issues whatever else is due.
+        """
         from workers.handlers.renewals import RenewalSettings, run_due_renewals
 
-        deps = self.deps()
+        self.deps()
         today = datetime.now(UTC).date()
         run = uuid.uuid4().hex[:6]
-
-        def onboard(index: int) -> None:
+        accounts: list[Account] = []
+        subscriptions: list[Subscription] = []
+        for index in range(count):
             kind = mix.pick(index)
             account_id = f"acct-{run}-{index:06d}"
             method = self._provision(account_id, kind, currency)
             plan = Plan(interval=Interval.MONTHLY, currency=currency,
                         user_price=Money(1000 + index % 50, currency),
                         number_price=Money(500, currency))
-            with deps.uow_factory() as uow:  # type: ignore[attr-defined]
-                uow.accounts.add(account=Account(id=account_id, name=f"Account {index}",
-                                                 currency=currency, payment_method=method,
-                                                 email=f"{account_id}@example.invalid"))
-                uow.subscriptions.add(subscription=Subscription.start(
-                    id=f"sub-{account_id}", account_id=account_id,
-                    terms=SubscriptionTerms(plan=plan, started_on=today, users=1 + index % 3,
-                                            numbers=1)))
-                uow.commit()
+            accounts.append(Account(id=account_id, name=f"Account {index}", currency=currency,
+                                    payment_method=method,
+                                    email=f"{account_id}@example.invalid"))
+            subscriptions.append(Subscription.start(
+                id=f"sub-{account_id}", account_id=account_id,
+                terms=SubscriptionTerms(plan=plan, started_on=today, users=1 + index % 3,
+                                        numbers=1)))
+        self._insert(accounts, subscriptions)
+        issued = self._renew([s.id for s in subscriptions], as_of=today)
+        # Whatever else is due (nothing, unless the database held due subscriptions already).
+        return issued + run_due_renewals(uow_factory=self.runtime.deps.uow_factory,
+                                         as_of=today, clock=SystemClock(),
+                                         settings=RenewalSettings())
 
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            list(pool.map(onboard, range(count)))
-        return run_due_renewals(uow_factory=deps.uow_factory,  # type: ignore[attr-defined]
-                                as_of=today, clock=SystemClock(),
-                                settings=RenewalSettings())
+    def _insert(self, accounts: list[Account], subscriptions: list[Subscription]) -> None:
+        """Both tables in one transaction: the rows `uow.accounts.add` and
+        `uow.subscriptions.add` write (same mappers, a fresh timestamp per row), executemany."""
+        from adapters.db import mappers
+        from adapters.db.tables import AccountRow, SubscriptionRow
+
+        clock = SystemClock()
+        with self.runtime.deps.uow_factory() as uow:
+            connection = uow.session.connection()  # type: ignore[attr-defined]
+            if accounts:
+                connection.execute(AccountRow.__table__.insert(), [  # type: ignore[attr-defined]
+                    mappers.account_values(a, now=clock.now()) for a in accounts])
+            if subscriptions:
+                connection.execute(SubscriptionRow.__table__.insert(), [  # type: ignore[attr-defined]
+                    mappers.subscription_values(s, now=clock.now()) for s in subscriptions])
+            uow.commit()
+
+    def _renew(self, subscription_ids: list[str], *, as_of: date) -> list[str]:
+        """Each subscription's invoices through `renew_subscription`, disjoint subscriptions on
+        `seed_renewal_threads` threads (its lease and the gapless counter row make concurrent
+        renewers safe); the ids come back in `subscription_ids` order."""
+        from workers.handlers.renewals import RenewalSettings, renew_subscription
+
+        uow_factory = self.runtime.deps.uow_factory
+        clock, settings = SystemClock(), RenewalSettings()
+
+        def renew(subscription_id: str) -> list[str]:
+            return renew_subscription(uow_factory=uow_factory, subscription_id=subscription_id,
+                                      as_of=as_of, clock=clock, settings=settings)
+
+        with ThreadPoolExecutor(max_workers=self.seed_renewal_threads) as pool:
+            return [i for issued in pool.map(renew, subscription_ids) for i in issued]
 
     def _provision(self, account_id: str, kind: str, currency: str) -> PaymentMethod:
-        gateways = self.runtime.deps
+        """The account's provider objects, made in the simulators in-process: the calls (and
+        parameters, and idempotency keys) of `StripeGateway.ensure_customer` and
+        `GoCardlessGateway.setup_mandate`, minus HTTP."""
         if kind.startswith("card:"):
-            customer, pm = gateways.card.ensure_customer(  # type: ignore[attr-defined]
-                account_id=account_id, name=account_id, email=None,
-                payment_method=kind.split(":", 1)[1])
+            customer, pm = self._stripe_customer(account_id, kind.split(":", 1)[1])
             return PaymentMethod(MethodType.CARD, provider_customer=customer, provider_method=pm,
                                  details={"behaviour": kind})
         if kind.startswith("direct_debit:"):
-            customer, mandate = gateways.direct_debit.setup_mandate(  # type: ignore[attr-defined]
-                account_id=account_id, name=account_id, email=f"{account_id}@example.invalid",
-                scheme="sepa_core", currency=currency, behaviour=kind.split(":", 1)[1])
+            customer, mandate = self._gocardless_mandate(
+                account_id, email=f"{account_id}@example.invalid", scheme="sepa_core",
+                currency=currency, behaviour=kind.split(":", 1)[1])
             return PaymentMethod(MethodType.DIRECT_DEBIT, provider_customer=customer,
                                  provider_method=mandate, scheme="sepa_core",
                                  details={"behaviour": kind})
         return PaymentMethod(MethodType.WIRE)
+
+    def _stripe_customer(self, account_id: str, payment_method: str) -> tuple[str, str]:
+        """As `StripeGateway.ensure_customer(name=account_id, email=None)`."""
+        sim, key = self.stripe_sim, STRIPE_API_KEY
+        customer = stripe_preload.create_customer(
+            sim, {"name": account_id, "email": "", "metadata": {"account_id": account_id}},
+            api_key=key, idempotency_key=f"paycollect-customer-{account_id}")
+        method = stripe_preload.attach_payment_method(
+            sim, payment_method, {"customer": customer["id"]}, api_key=key,
+            idempotency_key=f"paycollect-attach-{account_id}-{payment_method}")
+        stripe_preload.update_customer(
+            sim, customer["id"], {"invoice_settings": {"default_payment_method": method["id"]}},
+            api_key=key, idempotency_key=f"paycollect-default-{account_id}-{method['id']}")
+        return str(customer["id"]), str(method["id"])
+
+    def _gocardless_mandate(self, account_id: str, *, email: str, scheme: str, currency: str,
+                            behaviour: str) -> tuple[str, str]:
+        """As `GoCardlessGateway.setup_mandate(name=account_id, …)`: each request first moves
+        the simulator to its clock's date, as its API does."""
+        sim, store = self.gocardless_sim, self.gocardless_sim.store
+        key = uuid.uuid4().hex  # one key per onboarding, as the gateway does
+        metadata = {"account_id": account_id}
+        if behaviour:
+            metadata["behaviour"] = behaviour
+        sim.tick()
+        customer = store.create_customer({
+            "email": email, "company_name": account_id, "metadata": {"account_id": account_id}},
+            f"{key}-customer")
+        sim.tick()
+        bank_account = store.create_bank_account({
+            "account_holder_name": account_id, "currency": currency,
+            **GOCARDLESS_BANK_DETAILS[currency], "links": {"customer": customer["id"]}},
+            f"{key}-bank-account")
+        sim.tick()
+        mandate = store.create_mandate({
+            "scheme": scheme, "metadata": metadata,
+            "links": {"customer_bank_account": bank_account["id"]}}, f"{key}-mandate")
+        return str(customer["id"]), str(mandate["id"])
 
     def route(self, invoice_ids: list[str]) -> None:
         for invoice_id in invoice_ids:
