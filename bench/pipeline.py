@@ -14,6 +14,7 @@ the workers' peak memory. Needs PostgreSQL and Redis on loopback (see README).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -28,6 +29,53 @@ from workers.devtools.pipeline import Mix, Pipeline
 
 #: 70% card, 20% direct debit, 10% wire — the mix a phone-service biller sees.
 MIX = Mix({"card:pm_card_visa": 7, "direct_debit:pays": 2, "wire": 1})
+
+
+class CpuMeter:
+    """CPU seconds (user + system) used by each side of the system, read from /proc: the
+    worker processes, this driver (the simulators and the sweeper run here), PostgreSQL and
+    Redis. All share the machine's cores, so this says where an invoice's cost goes."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def _cpu(self, pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / self.TICK
+
+    def sample(self) -> dict[str, float]:
+        workers = {p.pid for p in self.pipeline.workers}
+        totals = {"workers": 0.0, "driver (simulators, sweeper)": 0.0, "PostgreSQL": 0.0,
+                  "Redis": 0.0}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue
+            pid = int(stat.parent.name)
+            name = text[text.index("(") + 1:text.rindex(")")]
+            ppid = int(text.rsplit(")", 1)[1].split()[1])
+            if pid in workers or ppid in workers:
+                totals["workers"] += self._cpu(pid)
+            elif pid == os.getpid():
+                totals["driver (simulators, sweeper)"] += self._cpu(pid)
+            elif name.startswith("postgres"):
+                totals["PostgreSQL"] += self._cpu(pid)
+            elif name.startswith("redis-server"):
+                totals["Redis"] += self._cpu(pid)
+        return totals
+
+    @staticmethod
+    def per_item(before: dict[str, float], after: dict[str, float],
+                 count: int) -> dict[str, float]:
+        """Milliseconds of CPU per item between two samples (PostgreSQL backends that ended
+        in between are not counted: the pool keeps them open)."""
+        return {key: max(after[key] - before[key], 0.0) * 1000 / count for key in after}
 
 
 def noop_rate(pipeline: Pipeline, count: int) -> float:
@@ -50,14 +98,22 @@ def settled_times(pipeline: Pipeline, invoice_ids: list[str]) -> list[float]:
     return [float(r[0]) for r in rows]
 
 
-def run_batch(pipeline: Pipeline, count: int, label: str, timeout: float) -> dict[str, float]:
+def run_batch(pipeline: Pipeline, count: int, label: str, timeout: float,
+              meter: CpuMeter | None = None) -> dict[str, float]:
     invoice_ids = pipeline.seed(count, MIX)
+    cpu_before = meter.sample() if meter else None
     started = time.time()
     pipeline.route(invoice_ids)
     finished = pipeline.sweep_until(
         lambda: len(settled_times(pipeline, invoice_ids)) >= len(invoice_ids),
         timeout=timeout, every=0.5)
     times = sorted(settled_times(pipeline, invoice_ids))
+    if meter and cpu_before:
+        # Measured to the end of the drain, receipts and polls included.
+        while any(pipeline.redis.hlen(f"dramatiq:{q}.msgs") for q in QUEUES):
+            time.sleep(0.2)
+        for side, ms in CpuMeter.per_item(cpu_before, meter.sample(), count).items():
+            CPU_REPORT.setdefault(label, {})[side] = ms
     if not finished:
         print(f"  {label}: only {len(times)}/{count} settled within {timeout:.0f} s")
     latencies = [t - started for t in times]
@@ -65,6 +121,11 @@ def run_batch(pipeline: Pipeline, count: int, label: str, timeout: float) -> dic
     return {"count": len(times), "per_second": len(times) / elapsed,
             "p50": statistics.median(latencies),
             "p99": latencies[int(len(latencies) * 0.99) - 1]}
+
+
+#: Queues drained before the CPU used for a batch is read.
+QUEUES = ("invoices", "card", "direct_debit", "wire", "maintenance", "webhooks")
+CPU_REPORT: dict[str, dict[str, float]] = {}
 
 
 def main() -> None:
@@ -89,8 +150,12 @@ def main() -> None:
             poll_after_seconds=1) as pipeline:
         pipeline.start_workers()
         time.sleep(3)  # let the worker processes boot
+        meter = CpuMeter(pipeline)
+        noop_before = meter.sample()
         noop = noop_rate(pipeline, args.noop_messages)
-        fast = run_batch(pipeline, args.invoices, "0 ms", timeout=1800)
+        CPU_REPORT["no-op message"] = CpuMeter.per_item(noop_before, meter.sample(),
+                                                        args.noop_messages)
+        fast = run_batch(pipeline, args.invoices, "0 ms", timeout=1800, meter=meter)
         memory = pipeline.worker_peak_memory_kib()
         pipeline.stripe_sim.faults.update({"latency_ms": 200})
         pipeline.gocardless_sim.faults.configure(
@@ -112,6 +177,10 @@ def main() -> None:
           f"({slow['per_second'] / allowed:.1%} of the {allowed:.0f}/s the concurrency allows)"
           f"  p50 {slow['p50']:.2f} s  p99 {slow['p99']:.2f} s  n={slow['count']:.0f}")
     print(f"peak worker memory:     {memory / 1024:8.1f} MiB (VmHWM, largest process)")
+    print("CPU per item (ms):      " + "  ".join(CPU_REPORT.get("0 ms", {})))
+    for label, sides in CPU_REPORT.items():
+        print(f"  {label + ':':<21} " + "  ".join(f"{ms:6.2f}" for ms in sides.values())
+              + f"   total {sum(sides.values()):.2f}")
 
 
 if __name__ == "__main__":
