@@ -195,13 +195,19 @@ class AttemptRepository(Protocol):
         ...
 
     def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,
-              limit: int) -> list[PaymentAttempt]:
-        """Attempts in `statuses` not updated since `older_than`, least recently first."""
+              limit: int, now: datetime | None = None) -> list[PaymentAttempt]:
+        """Attempts in `statuses` not updated since `older_than`, least recently first; with
+        `now`, leaving out those the sweeper asked about and may not ask again before then."""
         ...
 
-    def mark_looked_at(self, *, attempt_ids: Collection[str], now: datetime) -> None:
-        """Set `updated_at` (only) of these attempts to `now`: the sweeper has just asked for
-        them to be reconciled, and must not ask again before the threshold passes anew."""
+    def ask_again_at(self, *, attempt_ids: Collection[str], at: datetime) -> None:
+        """The sweeper has just asked about these attempts: `stuck` leaves them out until
+        `at` (when the message is presumed lost). Any change to an attempt clears this."""
+        ...
+
+    def answered(self, *, attempt_id: str, now: datetime) -> None:
+        """A reconciliation answered and nothing changed (a debit still pending): the attempt
+        counts as looked at `now`, so `stuck` returns it again one threshold later."""
         ...
 
     def by_provider_ref(self, *, provider_ref: str) -> PaymentAttempt | None: ...

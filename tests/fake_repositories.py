@@ -41,6 +41,8 @@ class FakeState:
     sequences: dict[tuple[str, int], int] = field(default_factory=dict)
     ledger: list[tuple[LedgerEntry, str | None]] = field(default_factory=list)
     attempts: dict[str, PaymentAttempt] = field(default_factory=dict)
+    #: The sweeper's "asked; not again before" times (the SQL `recheck_at` column).
+    rechecks: dict[str, datetime] = field(default_factory=dict)
     outbox: dict[str, Notification] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     transfers: dict[str, UnmatchedTransfer] = field(default_factory=dict)
@@ -304,6 +306,7 @@ class FakeAttemptRepository:
         if current is None or current.status is not expected_status:
             return False
         self._check_one_active(attempt)
+        self._s.rechecks.pop(attempt.id, None)
         # Like the SQL adapter, the identity of the attempt never changes.
         self._s.attempts[attempt.id] = replace(attempt, invoice_id=current.invoice_id,
                                                account_id=current.account_id,
@@ -344,13 +347,20 @@ class FakeAttemptRepository:
         return sorted(due, key=lambda a: (a.scheduled_for, a.id))[:limit]
 
     def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,
-              limit: int) -> list[PaymentAttempt]:
-        stuck = self._where(lambda a: a.status in statuses and a.updated_at < older_than)
+              limit: int, now: datetime | None = None) -> list[PaymentAttempt]:
+        def asked(a: PaymentAttempt) -> bool:
+            return now is not None and a.id in self._s.rechecks and self._s.rechecks[a.id] > now
+        stuck = self._where(lambda a: a.status in statuses and a.updated_at < older_than
+                            and not asked(a))
         return sorted(stuck, key=lambda a: (a.updated_at, a.id))[:limit]
 
-    def mark_looked_at(self, *, attempt_ids: Collection[str], now: datetime) -> None:
+    def ask_again_at(self, *, attempt_ids: Collection[str], at: datetime) -> None:
         for attempt_id in attempt_ids:
-            self._s.attempts[attempt_id] = replace(self._s.attempts[attempt_id], updated_at=now)
+            self._s.rechecks[attempt_id] = at
+
+    def answered(self, *, attempt_id: str, now: datetime) -> None:
+        self._s.rechecks.pop(attempt_id, None)
+        self._s.attempts[attempt_id] = replace(self._s.attempts[attempt_id], updated_at=now)
 
     def by_provider_ref(self, *, provider_ref: str) -> PaymentAttempt | None:
         found = sorted(self._where(lambda a: a.provider_ref == provider_ref),

@@ -252,6 +252,9 @@ class PaymentAttemptRow(SQLModel, table=True):
     updated_at: datetime = _instant()
     #: Optimistic locking: bumped on every update.
     version: int = 1
+    #: When the sweeper may ask about this attempt again (migration 0003); None: once it has
+    #: been unchanged past the threshold. Bookkeeping of the sweeper, not of the payment.
+    recheck_at: datetime | None = _instant(nullable=True)
 
 
 class UnmatchedTransferRow(SQLModel, table=True):

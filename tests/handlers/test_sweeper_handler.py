@@ -102,32 +102,41 @@ def test_a_sweep_re_drives_only_what_the_database_says_is_due_and_has_not_progre
     assert report == SweepReport(routed=1, due_retries=1, reconciled=2, polled=1)
 
 
-def test_a_reconciliation_is_asked_once_per_threshold_however_long_its_message_waits(
+def test_a_reconciliation_is_asked_once_however_long_its_message_waits(
         uow_factory: SqlUnitOfWorkFactory, clock: ManualClock, doubles: Doubles) -> None:
-    # Given the situations above, swept once (its messages still queued behind a backlog)
+    # Given the situations above, swept once; messages presumed lost after 10 minutes
     _every_situation(uow_factory)
-    settings = SweepSettings(lost_after=timedelta(0))
+    settings = SweepSettings(lost_after=timedelta(minutes=10))
+
+    def reconciled() -> list[str]:
+        asked = sorted(m.args[0] for m in doubles.dispatch.messages if m.kind == "reconcile")
+        doubles.dispatch.messages.clear()
+        return asked
+
     sweep(doubles.deps, settings=settings)
-    asked = {m.args[0] for m in doubles.dispatch.messages if m.kind == "reconcile"}
-    assert asked == {"att_old_debit", "att_stuck", "att_unknown"}
+    assert reconciled() == ["att_old_debit", "att_stuck", "att_unknown"]
 
-    # When the sweeper runs again a minute later, and again once each threshold has passed
-    doubles.dispatch.messages.clear()
+    # When the sweeper runs again a minute later, the messages still queued behind a backlog
     clock.advance(minutes=1)
-    again = sweep(doubles.deps, settings=settings)
-    reconciled_again = [m for m in doubles.dispatch.messages if m.kind == "reconcile"]
-    clock.advance(seconds=settings.stuck_after.total_seconds())
-    after_stuck = sweep(doubles.deps, settings=settings)
-    clock.advance(seconds=settings.pending_poll_after.total_seconds())
-    after_poll = sweep(doubles.deps, settings=settings)
+    sweep(doubles.deps, settings=settings)
+    # Then nothing is asked twice
+    assert reconciled() == []
 
-    # Then nothing is asked twice within a threshold: a debit pending for days is polled
-    # once per poll interval, not on every pass
-    assert reconciled_again == []
-    assert (again.reconciled, again.polled) == (0, 0)
-    # (the two asked before, and "busy", stuck by now too)
-    assert (after_stuck.reconciled, after_stuck.polled) == (3, 0)
-    assert after_poll.polled == 2  # both debits are now past the poll interval
+    # When the poll of the old debit answers "still pending", and 11 minutes pass
+    with uow_factory() as uow:
+        uow.attempts.answered(attempt_id="att_old_debit", now=clock.now())
+        uow.commit()
+    clock.advance(minutes=11)
+    sweep(doubles.deps, settings=settings)
+    # Then the unanswered ones are asked again (their messages presumed lost), "busy" is
+    # stuck by now too, and the answered debit waits for its poll interval
+    assert reconciled() == ["att_busy", "att_stuck", "att_unknown"]
+
+    # When the poll interval has passed since that answer
+    clock.advance(hours=1)
+    sweep(doubles.deps, settings=settings)
+    # Then both debits are polled, and any change to an attempt clears the wait
+    assert {"att_old_debit", "att_new_debit"} <= set(reconciled())
 
 
 def test_the_in_memory_unit_of_work_sweeps_like_the_database(clock: ManualClock) -> None:
@@ -282,3 +291,32 @@ def test_an_attempt_sent_when_it_was_created_is_not_sent_again_by_the_next_sweep
     # Then it does not send a second collect for it (only a retry scheduled for later is
     # the sweep's to send)
     assert doubles.dispatch.take() == []
+
+
+def test_a_debit_still_pending_when_polled_is_polled_again_one_interval_after_the_answer(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock, doubles: Doubles) -> None:
+    # Given a direct debit submitted on 1 March and pending for more than the poll interval
+    subscribe(uow_factory, account=debit_account(), started_on=clock.today())
+    [debit_inv] = renew(uow_factory, clock)
+    worker = Worker(doubles)
+    worker.deliver([Message("route_invoice", (debit_inv,))])
+    worker.run_until_idle()
+    settings = SweepSettings()
+    clock.advance(seconds=settings.pending_poll_after.total_seconds() + 60)
+
+    # When the sweeper asks for a poll, the bank still says pending, and the sweeper runs on
+    sweep(doubles.deps, settings=settings)
+    worker.run_until_idle()
+    assert len(doubles.direct_debit.polls) == 1
+    for _ in range(3):  # sweeps every few minutes, well past `lost_after`
+        clock.advance(minutes=10)
+        sweep(doubles.deps, settings=settings)
+        worker.run_until_idle()
+
+    # Then it is not polled again before one interval has passed since that answer
+    assert len(doubles.direct_debit.polls) == 1
+    clock.advance(seconds=settings.pending_poll_after.total_seconds() - 30 * 60 + 60)
+    sweep(doubles.deps, settings=settings)
+    worker.run_until_idle()
+    assert len(doubles.direct_debit.polls) == 2
+    assert [a.status for a in attempts_of(uow_factory, debit_inv)] == [AttemptStatus.PENDING]

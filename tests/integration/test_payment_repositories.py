@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -167,6 +168,34 @@ def test_the_sweeper_queries_find_due_stuck_and_failed_attempts(
         assert uow.attempts.created_times(account_id="acc_1", method=MethodType.CARD,
                                           since=NOON - timedelta(days=30)) == \
             [due.created_at] * 3
+
+
+def test_an_attempt_the_sweeper_asked_about_waits_until_any_change_or_its_time(
+        invoiced: SqlUnitOfWorkFactory) -> None:
+    with invoiced() as uow:
+        # Given a pending debit the sweeper asked to poll at noon (ask again at 12:10)
+        pending = an_attempt(status=AttemptStatus.PENDING, provider_ref="PM1",
+                             updated_at=NOON - timedelta(hours=2))
+        uow.attempts.add(attempt=pending)
+        uow.attempts.ask_again_at(attempt_ids=["att_1"], at=NOON + timedelta(minutes=10))
+
+        def stuck(now: datetime) -> list[str]:
+            return [a.id for a in uow.attempts.stuck(statuses={AttemptStatus.PENDING},
+                                                     older_than=NOON, limit=10, now=now)]
+
+        # Then it is left out until then, and found once that time has come
+        assert stuck(NOON + timedelta(minutes=9)) == []
+        assert stuck(NOON + timedelta(minutes=10)) == ["att_1"]
+        # And any change to the attempt ends the wait at once
+        uow.attempts.ask_again_at(attempt_ids=["att_1"], at=NOON + timedelta(hours=5))
+        assert uow.attempts.update(attempt=replace(pending, failure_message="late"),
+                                   expected_status=AttemptStatus.PENDING)
+        assert stuck(NOON) == ["att_1"]
+        # And an answer that changed nothing counts as a fresh look
+        uow.attempts.ask_again_at(attempt_ids=["att_1"], at=NOON + timedelta(hours=5))
+        uow.attempts.answered(attempt_id="att_1", now=NOON)
+        assert stuck(NOON + timedelta(minutes=1)) == []
+        assert uow.attempts.get(attempt_id="att_1").updated_at == NOON  # type: ignore[union-attr]
 
 
 def test_the_sweeper_finds_open_invoices_that_were_never_routed(

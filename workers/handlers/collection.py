@@ -174,8 +174,14 @@ def reconcile_attempt(deps: Deps, *, attempt_id: str) -> AttemptStatus | None:
     else:
         return None
     if isinstance(found, TransientFailure | Unknown):
-        return None  # provider unreachable: the sweeper tries again later
-    return record_event(deps, attempt_id=attempt_id, event=found).status
+        return None  # provider unreachable: the sweeper asks again when it was due to
+    decision = record_event(deps, attempt_id=attempt_id, event=found)
+    if decision.attempt is None:
+        # Nothing changed (a debit still pending): look again one poll interval from now.
+        with deps.uow_factory() as uow:
+            uow.attempts.answered(attempt_id=attempt_id, now=deps.clock.now())
+            uow.commit()
+    return decision.status
 
 
 def _lookup(deps: Deps, attempt: PaymentAttempt) -> Outcome | ProviderEvent:

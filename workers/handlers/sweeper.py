@@ -62,13 +62,15 @@ def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
         due = list({attempt.id: attempt for attempt in (*retries, *lost)}.values())
         stuck = uow.attempts.stuck(statuses=(AttemptStatus.PROCESSING, AttemptStatus.UNKNOWN),
                                    older_than=now - settings.stuck_after,
-                                   limit=settings.batch_size)
+                                   limit=settings.batch_size, now=now)
         pending = uow.attempts.stuck(statuses=(AttemptStatus.PENDING,),
                                      older_than=now - settings.pending_poll_after,
-                                     limit=settings.batch_size)
-        # Asked once per threshold, however long the reconciliation waits in a busy queue:
-        # without this every pass re-sent every one of them (a debit is pending for days).
-        uow.attempts.mark_looked_at(attempt_ids=[a.id for a in (*stuck, *pending)], now=now)
+                                     limit=settings.batch_size, now=now)
+        # Asked once, however long the reconciliation waits in a busy queue: asked again only
+        # if its message is presumed lost, or a threshold after an answer that changed
+        # nothing. Without this every pass re-sent all of them (a debit is pending for days).
+        uow.attempts.ask_again_at(attempt_ids=[a.id for a in (*stuck, *pending)],
+                                  at=now + settings.lost_after)
         uow.commit()
     for invoice_id in unrouted:
         deps.dispatch.route_invoice(invoice_id)

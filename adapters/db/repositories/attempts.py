@@ -8,7 +8,7 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, true
+from sqlalchemy import Select, bindparam, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -34,7 +34,8 @@ _ONE_ACTIVE = unique_index(_TABLE, ONE_ACTIVE_ATTEMPT)
 #: Compare-and-set: the columns to write come as parameters, so this compiles once.
 _UPDATE = (_TABLE.update()
            .where(_C.id == bindparam("where_id"), _C.status == bindparam("where_status"))
-           .values(version=_C.version + 1))
+           # A change of any kind ends the sweeper's wait for an answer.
+           .values(version=_C.version + 1, recheck_at=None))
 #: Columns an update never changes.
 _IMMUTABLE = frozenset({"id", "invoice_id", "account_id", "created_at"})
 
@@ -120,14 +121,20 @@ class SqlAttemptRepository:
                          .order_by(_C.scheduled_for, _C.id).limit(limit))
 
     def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,
-              limit: int) -> builtins.list[PaymentAttempt]:
-        return self._all(_ALL.where(_C.status.in_(_values(statuses)), _C.updated_at < older_than)
-                         .order_by(_C.updated_at, _C.id).limit(limit))
+              limit: int, now: datetime | None = None) -> builtins.list[PaymentAttempt]:
+        statement = _ALL.where(_C.status.in_(_values(statuses)), _C.updated_at < older_than)
+        if now is not None:
+            statement = statement.where(or_(_C.recheck_at.is_(None), _C.recheck_at <= now))
+        return self._all(statement.order_by(_C.updated_at, _C.id).limit(limit))
 
-    def mark_looked_at(self, *, attempt_ids: Collection[str], now: datetime) -> None:
+    def ask_again_at(self, *, attempt_ids: Collection[str], at: datetime) -> None:
         if attempt_ids:
             run(self._session, _TABLE.update().where(_C.id.in_(list(attempt_ids)))
-                .values(updated_at=now))
+                .values(recheck_at=at))
+
+    def answered(self, *, attempt_id: str, now: datetime) -> None:
+        run(self._session, _TABLE.update().where(_C.id == attempt_id)
+            .values(updated_at=now, recheck_at=None))
 
     def by_provider_ref(self, *, provider_ref: str) -> PaymentAttempt | None:
         return self._first(_ALL.where(_C.provider_ref == provider_ref).order_by(_C.created_at))
