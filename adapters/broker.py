@@ -22,7 +22,9 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 from dramatiq.rate_limits import RateLimiter, WindowRateLimiter
-from dramatiq.rate_limits.backends import RedisBackend, StubBackend
+from dramatiq.rate_limits.backends import StubBackend
+
+from adapters.rate_limit_backend import AtomicRedisBackend
 
 #: Queues, one per provider so each is scaled and rate-limited alone.
 QUEUES = ("invoices", "card", "direct_debit", "wire", "webhooks", "maintenance")
@@ -93,7 +95,7 @@ class ProviderRateLimits:
 
 def make_rate_limiters(*, redis_url: str | None, card_per_second: int,
                        direct_debit_per_second: int) -> ProviderRateLimits:
-    backend = RedisBackend(url=redis_url) if redis_url else StubBackend()  # type: ignore[no-untyped-call]
+    backend = AtomicRedisBackend(url=redis_url) if redis_url else StubBackend()  # type: ignore[no-untyped-call]
     card = WindowRateLimiter(  # type: ignore[no-untyped-call]
         backend, "paycollect:rate:stripe", limit=card_per_second, window=1)
     direct_debit = WindowRateLimiter(  # type: ignore[no-untyped-call]
