@@ -9,6 +9,7 @@ PostgreSQL: psycopg 3, a pool sized for the worker threads, pre-ping to survive 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -40,10 +41,12 @@ def create_engine(database_url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 
     if url.drivername == "postgresql":
         # psycopg 3 is the driver we ship; plain postgresql:// would pick psycopg2.
         url = url.set(drivername="postgresql+psycopg")
-    return sa_create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                            # No ping per checkout (a round trip per unit of work): a dead
-                            # connection fails its transaction, which the actor retries.
-                            pool_pre_ping=False, pool_recycle=1800, echo=echo)
+    engine = sa_create_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                              # No ping per checkout (a round trip per unit of work): a dead
+                              # connection fails its transaction, which the actor retries.
+                              pool_pre_ping=False, pool_recycle=1800, echo=echo)
+    event.listen(engine, "before_cursor_execute", _note_writes)
+    return engine
 
 
 def _sqlite_engine(url: URL, *, pool_size: int, echo: bool) -> Engine:
@@ -57,6 +60,7 @@ def _sqlite_engine(url: URL, *, pool_size: int, echo: bool) -> Engine:
     engine = sa_create_engine(url, echo=echo, **options)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
+    event.listen(engine, "before_cursor_execute", _note_writes)
     return engine
 
 
@@ -75,6 +79,19 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+#: Set on a connection's `info` when a statement that may write runs in its transaction.
+WROTE = "paycollect.wrote"
+_READS = re.compile(r"\s*(SELECT|BEGIN|SAVEPOINT|RELEASE|PRAGMA)\b", re.IGNORECASE)
+
+
+def _note_writes(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    # Lets a unit of work that only read end with COMMIT rather than ROLLBACK: the same for
+    # the data, but psycopg discards every prepared statement of the connection on a
+    # rollback, so read-only units of work kept PostgreSQL re-planning every query.
+    if not _READS.match(statement):
+        connection.info[WROTE] = True
 
 
 def session_factory(engine: Engine) -> SessionFactory:

@@ -17,13 +17,14 @@ from typing import Protocol, Self
 
 from sqlmodel import Session
 
-from adapters.db.engine import SessionFactory
+from adapters.db.engine import WROTE, SessionFactory
 from adapters.db.repositories.accounts import SqlAccountRepository
 from adapters.db.repositories.attempts import SqlAttemptRepository
 from adapters.db.repositories.invoices import SqlInvoiceRepository
 from adapters.db.repositories.ledger import SqlLedgerRepository
 from adapters.db.repositories.records import (
     SqlAuditRepository,
+    SqlBankTransactionRepository,
     SqlOutboxRepository,
     SqlUnmatchedTransferRepository,
     SqlWebhookEventRepository,
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
     audit: SqlAuditRepository
     unmatched_transfers: SqlUnmatchedTransferRepository
     webhook_events: SqlWebhookEventRepository
+    bank_transactions: SqlBankTransactionRepository
 
     def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None) -> None:
         self._session_factory = session_factory
@@ -84,21 +86,33 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(session)
         self.unmatched_transfers = SqlUnmatchedTransferRepository(session)
         self.webhook_events = SqlWebhookEventRepository(session)
+        self.bank_transactions = SqlBankTransactionRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
         session, self._session = self.session, None
         try:
-            session.rollback()  # a no-op after commit(); discards anything uncommitted
+            if exc_type is None and not _wrote(session):
+                session.commit()  # only reads: a COMMIT keeps psycopg's prepared statements
+            else:
+                session.rollback()  # a no-op after commit(); discards anything uncommitted
         finally:
             session.close()
 
     def commit(self) -> None:
+        _wrote(self.session)  # forget the writes this commit makes durable
         self.session.commit()
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+def _wrote(session: Session) -> bool:
+    """Whether the session's open transaction ran a statement that may write (and clear it)."""
+    if session.get_transaction() is None:
+        return False
+    return bool(session.connection().info.pop(WROTE, False))
 
 
 class SqlUnitOfWorkFactory:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
+from adapters.db.engine import create_engine, session_factory
 from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.accounts import Standing
 from tests.builders import a_subscription, an_account, an_invoice
@@ -95,3 +96,33 @@ def test_get_for_update_locks_the_invoice_until_commit(uow_factory: SqlUnitOfWor
         # Then it cannot
         with engine.connect() as other, pytest.raises(OperationalError, match="lock"):
             other.execute(text("SELECT id FROM invoices WHERE id = 'inv_1' FOR UPDATE NOWAIT"))
+
+
+def test_a_unit_of_work_that_only_read_keeps_the_connections_prepared_statements(
+        database_url: str) -> None:
+    # Given one pooled connection, and the same read done in ten read-only units of work
+    engine = create_engine(database_url, pool_size=1)
+    factory = SqlUnitOfWorkFactory(session_factory(engine))
+    try:
+        with factory() as uow:
+            uow.accounts.add(account=an_account())
+            uow.commit()
+        for _ in range(10):
+            with factory() as uow:
+                assert uow.accounts.get(account_id="acc_1") is not None
+        # Then the driver still holds the read prepared (psycopg prepares a statement on its
+        # fifth use; a ROLLBACK would have deallocated all of them), and reads and writes
+        # still behave: a write left without commit is discarded
+        with factory() as uow:
+            if engine.dialect.name == "postgresql":
+                prepared = uow.session.execute(text(
+                    "SELECT count(*) FROM pg_prepared_statements "
+                    "WHERE statement LIKE '%FROM accounts%'")).scalar_one()
+                assert prepared >= 1
+            uow.accounts.update_standing(account_id="acc_1", standing=Standing.TERMINATED)
+        with factory() as uow:
+            account = uow.accounts.get(account_id="acc_1")
+            assert account is not None
+            assert account.standing is Standing.ACTIVE
+    finally:
+        engine.dispose()
