@@ -22,7 +22,13 @@ from domain.ledger import LedgerEntry
 from domain.money import Money
 from domain.outcomes import DeclineKind
 from domain.payments import AttemptStatus, PaymentAttempt
-from domain.records import AuditEntry, Notification, UnmatchedTransfer, WebhookEvent
+from domain.records import (
+    AuditEntry,
+    BankTransaction,
+    Notification,
+    UnmatchedTransfer,
+    WebhookEvent,
+)
 from domain.seats import SeatChange
 from domain.subscriptions import Subscription, SubscriptionStatus
 from domain.usage import UsageRecord
@@ -248,6 +254,14 @@ class UnmatchedTransferRepository(Protocol):
     def resolve(self, *, transfer_id: str, note: str = "") -> None: ...
 
 
+class BankTransactionRepository(Protocol):
+    def add(self, *, transaction: BankTransaction) -> bool:
+        """Record it; False (nothing written) if its `bank_ref` was recorded before."""
+        ...
+
+    def get(self, *, bank_ref: str) -> BankTransaction | None: ...
+
+
 class WebhookEventRepository(Protocol):
     def add(self, *, event: WebhookEvent) -> bool:
         """Store it once; False if (provider, event id) was already stored."""
@@ -310,6 +324,8 @@ class UnitOfWork(Protocol):
     def unmatched_transfers(self) -> UnmatchedTransferRepository: ...
     @property
     def webhook_events(self) -> WebhookEventRepository: ...
+    @property
+    def bank_transactions(self) -> BankTransactionRepository: ...
 
     def __enter__(self) -> Self: ...
 
@@ -326,7 +342,8 @@ class UnitOfWorkFactory(Protocol):
 
 
 __all__ = [
-    "AccountRepository", "AttemptRepository", "AuditRepository", "InvoiceRepository",
+    "AccountRepository", "AttemptRepository", "AuditRepository", "BankTransactionRepository",
+    "InvoiceRepository",
     "LedgerRepository", "OutboxRepository", "SeatChangeRepository", "SubscriptionRepository",
     "UnitOfWork", "UnitOfWorkFactory", "UnmatchedTransferRepository", "UsageRepository",
     "WebhookEventRepository",

@@ -56,6 +56,20 @@ class UnmatchedTransfer:
 
 
 @dataclass(frozen=True, slots=True)
+class BankTransaction:
+    """A transfer as the bank's statement names it, recorded once: a second `wires receive`
+    with the same `bank_ref` finds it and changes nothing. `invoice_id` is None when it
+    matched no invoice (it was kept as an unmatched transfer)."""
+
+    bank_ref: str
+    reference: str
+    amount: Money
+    received_on: date
+    invoice_id: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookEvent:
     """A provider event, stored once by (provider, event id) before it is processed."""
 

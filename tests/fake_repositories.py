@@ -23,7 +23,13 @@ from domain.ledger import LedgerEntry
 from domain.money import CurrencyMismatch, Money
 from domain.outcomes import DeclineKind
 from domain.payments import ACTIVE_STATUSES, IN_FLIGHT_STATUSES, AttemptStatus, PaymentAttempt
-from domain.records import AuditEntry, Notification, UnmatchedTransfer, WebhookEvent
+from domain.records import (
+    AuditEntry,
+    BankTransaction,
+    Notification,
+    UnmatchedTransfer,
+    WebhookEvent,
+)
 from domain.seats import SeatChange
 from domain.subscriptions import Subscription, SubscriptionStatus
 from domain.usage import UsageRecord
@@ -47,6 +53,7 @@ class FakeState:
     audit: list[AuditEntry] = field(default_factory=list)
     transfers: dict[str, UnmatchedTransfer] = field(default_factory=dict)
     webhooks: dict[tuple[str, str], WebhookEvent] = field(default_factory=dict)
+    bank_transactions: dict[str, BankTransaction] = field(default_factory=dict)
 
 
 def _between(day: date, start: date | None, end: date | None) -> bool:
@@ -522,3 +529,17 @@ class FakeWebhookEventRepository:
         waiting = [e for e in self._s.webhooks.values()
                    if e.processed_at is None and e.received_at < received_before]
         return sorted(waiting, key=lambda e: (e.received_at, e.event_id))[:limit]
+
+
+class FakeBankTransactionRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    def add(self, *, transaction: BankTransaction) -> bool:
+        if transaction.bank_ref in self._s.bank_transactions:
+            return False
+        self._s.bank_transactions[transaction.bank_ref] = transaction
+        return True
+
+    def get(self, *, bank_ref: str) -> BankTransaction | None:
+        return self._s.bank_transactions.get(bank_ref)

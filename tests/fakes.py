@@ -21,6 +21,7 @@ from tests.fake_repositories import (
     FakeAccountRepository,
     FakeAttemptRepository,
     FakeAuditRepository,
+    FakeBankTransactionRepository,
     FakeInvoiceRepository,
     FakeLedgerRepository,
     FakeOutboxRepository,
@@ -87,6 +88,7 @@ class FakeUnitOfWork:
         self.audit = FakeAuditRepository(state)
         self.unmatched_transfers = FakeUnmatchedTransferRepository(state)
         self.webhook_events = FakeWebhookEventRepository(state)
+        self.bank_transactions = FakeBankTransactionRepository(state)
 
 
 class FakeUnitOfWorkFactory:

@@ -17,7 +17,7 @@ from domain.accounts import MethodType
 from domain.invoices import InvoiceStatus
 from workers.cli_support import console, default_actor, handled, ops, print_json
 from workers.operations import actions, queries
-from workers.operations.errors import Refused
+from workers.operations.errors import BadArgument, Refused
 from workers.operations.parsing import parse_amount, parse_choice, parse_date, parse_since
 
 payments_app = typer.Typer(no_args_is_help=True, help="Failed payments: list and re-queue.")
@@ -187,6 +187,10 @@ def wires_receive(ctx: typer.Context, reference: str = typer.Option(..., help="a
                   amount: str = typer.Option(..., help="in major units, e.g. 150.00"),
                   currency: str = typer.Option("EUR", help="ISO 4217 code"),
                   on: str | None = typer.Option(None, help="value date YYYY-MM-DD; today"),
+                  bank_ref: str | None = typer.Option(
+                      None, "--bank-ref",
+                      help="the bank's id for this statement line: recording it again "
+                           "changes nothing (without it a transfer entered twice counts twice)"),
                   actor: str | None = ACTOR, as_json: bool = JSON) -> None:
     """Record a received bank transfer against the invoice carrying its reference.
 
@@ -194,11 +198,18 @@ def wires_receive(ctx: typer.Context, reference: str = typer.Option(..., help="a
     """
     deps = ops(ctx).get_deps()
     received_on = parse_date(on, name="--on") if on else deps.clock.today()
+    if bank_ref is not None and not bank_ref.strip():
+        raise BadArgument("--bank-ref must not be empty")
     result = actions.receive_wire(deps, reference=reference,
                                   amount=parse_amount(amount, currency=currency),
-                                  received_on=received_on, actor=actor or default_actor())
+                                  received_on=received_on, actor=actor or default_actor(),
+                                  bank_ref=bank_ref.strip() if bank_ref else None)
     if as_json:
         print_json(result)
+    elif result["duplicate"]:
+        typer.echo(f"bank transaction {bank_ref} was already recorded on invoice "
+                   f"{result['invoice']}: nothing changed (now {result['status']}, "
+                   f"amount due {result['amount_due_minor']})")
     else:
         typer.echo(f"recorded on invoice {result['invoice']}: now {result['status']}, "
                    f"amount due {result['amount_due_minor']}")

@@ -143,9 +143,11 @@ def operator_routes(deps: Deps, settings: Settings, *, redis_client: Any = None)
             raise BadArgument("reference and amount are required")
         amount = parse_amount(str(body["amount"]), currency=str(body.get("currency") or "EUR"))
         on = parse_date(str(body["on"]), name="on") if body.get("on") else deps.clock.today()
+        bank_ref = str(body["bank_ref"]).strip() if body.get("bank_ref") else None
         result = await run_in_threadpool(actions.receive_wire, deps,
                                          reference=str(body["reference"]), amount=amount,
-                                         received_on=on, actor=str(body.get("actor") or "api"))
+                                         received_on=on, actor=str(body.get("actor") or "api"),
+                                         bank_ref=bank_ref)
         return JSONResponse(result)
 
     async def openapi(_request: Request) -> Response:

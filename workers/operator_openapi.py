@@ -95,9 +95,12 @@ OPENAPI: dict[str, Any] = {
             "summary": "Record a received bank transfer",
             "requestBody": _body({"reference": _STR, "amount": {
                 "type": "string", "description": "major units, e.g. 150.00"},
-                "currency": _STR, "on": {"type": "string", "format": "date"}, "actor": _STR},
+                "currency": _STR, "on": {"type": "string", "format": "date"}, "actor": _STR,
+                "bank_ref": {"type": "string", "description":
+                             "the bank's id for the statement line: sent again, it changes "
+                             "nothing and the answer says duplicate: true"}},
                 ["reference", "amount"]),
-            "responses": {**_ok("the invoice it settled"),
+            "responses": {**_ok("the invoice it settled (or had settled, duplicate: true)"),
                           "202": {"description": "unknown reference: kept for review",
                                   "content": {"application/json": {"schema": {
                                       "$ref": "#/components/schemas/Error"}}}}}}},

@@ -28,7 +28,13 @@ from domain.money import CurrencyMismatch, Money
 from domain.outcomes import DeclineKind
 from domain.payments import AttemptStatus, PaymentAttempt
 from domain.plans import Interval, Plan
-from domain.records import AuditEntry, Notification, UnmatchedTransfer, WebhookEvent
+from domain.records import (
+    AuditEntry,
+    BankTransaction,
+    Notification,
+    UnmatchedTransfer,
+    WebhookEvent,
+)
 from domain.subscriptions import Subscription, SubscriptionStatus
 
 
@@ -243,6 +249,20 @@ def transfer_from_row(row: UnmatchedTransferRow) -> UnmatchedTransfer:
     return UnmatchedTransfer(id=row.id, reference=row.reference,
                              amount=Money(row.amount_minor, row.currency),
                              received_on=row.received_on, note=row.note, resolved=row.resolved)
+
+
+def bank_transaction_values(transaction: BankTransaction) -> dict[str, Any]:
+    return {"bank_ref": transaction.bank_ref, "reference": transaction.reference,
+            "amount_minor": transaction.amount.minor, "currency": transaction.amount.currency,
+            "received_on": transaction.received_on, "invoice_id": transaction.invoice_id,
+            "recorded_at": transaction.recorded_at}
+
+
+def bank_transaction_from_row(row: Row[Any]) -> BankTransaction:
+    return BankTransaction(bank_ref=row.bank_ref, reference=row.reference,
+                           amount=Money(row.amount_minor, row.currency),
+                           received_on=row.received_on, invoice_id=row.invoice_id,
+                           recorded_at=row.recorded_at)
 
 
 def webhook_values(event: WebhookEvent) -> dict[str, Any]:

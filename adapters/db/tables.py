@@ -300,6 +300,20 @@ class AuditRow(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
+class BankTransactionRow(SQLModel, table=True):
+    """Each bank transaction recorded by `wires receive --bank-ref`, once (migration 0004)."""
+
+    __tablename__ = "bank_transactions"
+
+    bank_ref: str = Field(primary_key=True, sa_type=Text)
+    reference: str = Field(sa_type=Text)
+    amount_minor: int = _money()
+    currency: str = _currency()
+    received_on: date
+    invoice_id: str | None = Field(default=None, foreign_key="invoices.id", sa_type=Text)
+    recorded_at: datetime = _instant()
+
+
 class WebhookEventRow(SQLModel, table=True):
     """Provider events, stored once by (provider, event id)."""
 

@@ -32,6 +32,7 @@ from tests.handlers.world import (
 )
 from workers.handlers.collection import collect_attempt, route_invoice
 from workers.handlers.operators import (
+    AlreadyRecorded,
     RequeueRefused,
     UnknownReference,
     receive_wire,
@@ -256,6 +257,45 @@ def test_a_wire_with_an_unknown_reference_is_refused_and_kept_for_review(
     assert _audit(uow_factory, "RF00 NOPE") == ["wire.unmatched"]
     assert invoice(uow_factory, invoice_id).status is InvoiceStatus.OPEN
     assert assert_ledger_balances(uow_factory, "acc_wire") == MONTHLY
+
+
+def test_the_same_bank_transaction_entered_twice_credits_once(
+        uow_factory: SqlUnitOfWorkFactory, doubles: Doubles) -> None:
+    # Given a wire invoice of 95.00 awaiting its transfer, and 40.00 recorded from statement
+    # line TX-1
+    invoice_id, reference = _awaiting_wire(doubles)
+    receive_wire(doubles.deps, reference=reference, amount=eur(4000),
+                 received_on=date(2026, 3, 20), actor="treasury", bank_ref="TX-1")
+
+    # When the same statement line is entered again (an import re-run)
+    with pytest.raises(AlreadyRecorded, match=r"TX-1 was recorded .* on invoice") as recorded:
+        receive_wire(doubles.deps, reference=reference, amount=eur(4000),
+                     received_on=date(2026, 3, 20), actor="treasury", bank_ref="TX-1")
+
+    # Then nothing changed: 55.00 still owed, one credit, one audit entry
+    assert recorded.value.earlier.invoice_id == invoice_id
+    assert invoice(uow_factory, invoice_id).amount_due == eur(5500)
+    assert assert_ledger_balances(uow_factory, "acc_wire") == eur(5500)
+    assert _audit(uow_factory, invoice_id) == ["wire.received"]
+
+    # And another statement line for the rest pays the invoice
+    receive_wire(doubles.deps, reference=reference, amount=eur(5500),
+                 received_on=date(2026, 3, 21), actor="treasury", bank_ref="TX-2")
+    assert invoice(uow_factory, invoice_id).status is InvoiceStatus.PAID
+    assert assert_ledger_balances(uow_factory, "acc_wire") == eur(0)
+
+
+def test_an_unmatched_bank_transaction_entered_twice_is_kept_once(
+        uow_factory: SqlUnitOfWorkFactory, doubles: Doubles) -> None:
+    _awaiting_wire(doubles)
+    with pytest.raises(UnknownReference):
+        receive_wire(doubles.deps, reference="RF00 NOPE", amount=eur(12345),
+                     received_on=date(2026, 3, 20), actor="treasury", bank_ref="TX-9")
+    with pytest.raises(AlreadyRecorded, match="as an unmatched transfer"):
+        receive_wire(doubles.deps, reference="RF00 NOPE", amount=eur(12345),
+                     received_on=date(2026, 3, 20), actor="treasury", bank_ref="TX-9")
+    with uow_factory() as uow:
+        assert len(uow.unmatched_transfers.list()) == 1
 
 
 def test_a_wire_in_another_currency_is_refused(

@@ -247,6 +247,27 @@ def test_wires_receive_settles_the_invoice_carrying_the_reference(world: OpsWorl
     assert json.loads(result.output)["status"] == "paid"
 
 
+def test_wires_receive_the_same_bank_transaction_twice_changes_nothing(
+        world: OpsWorld) -> None:
+    with world.deps.uow_factory() as uow:
+        wire = uow.invoices.get(invoice_id=world.invoice_ids["acc_wire"])
+    assert wire is not None
+    assert wire.payment_reference is not None
+    args = ["wires", "receive", "--reference", wire.payment_reference, "--amount", "40.00",
+            "--bank-ref", "STMT-2026-03-20-0042"]
+    first = run(world, *args, "--json")
+    again = run(world, *args)
+    assert first.exit_code == 0, first.output
+    assert again.exit_code == 0, again.output
+    assert json.loads(first.output)["duplicate"] is False
+    assert "already recorded" in again.output
+    assert "nothing changed" in again.output
+    doc = json.loads(run(world, *args, "--json").output)
+    assert (doc["duplicate"], doc["amount_due_minor"]) == (True, 5500)
+    assert run(world, "wires", "receive", "--reference", "RF00", "--amount", "1",
+               "--bank-ref", " ").exit_code == 2
+
+
 def test_wires_receive_with_an_unknown_reference_is_kept_for_review_and_exits_5(
         world: OpsWorld) -> None:
     result = run(world, "wires", "receive", "--reference", "RF00NOPE", "--amount", "12.34")

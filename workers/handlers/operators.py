@@ -13,7 +13,7 @@ from domain.money import Money
 from domain.outcomes import CancelRequested, Charged, DeclineKind
 from domain.payments import AttemptStatus, PaymentAttempt
 from domain.ports import UnitOfWork
-from domain.records import AuditEntry, UnmatchedTransfer
+from domain.records import AuditEntry, BankTransaction, UnmatchedTransfer
 from workers.handlers.apply import AfterCommit, apply_event
 from workers.handlers.collection import new_attempt
 from workers.handlers.deps import Deps
@@ -112,19 +112,37 @@ class UnknownReference(LookupError):
     """A received wire names no invoice; it is kept for review, never lost."""
 
 
+class AlreadyRecorded(Exception):
+    """This bank transaction was recorded before; nothing was written this time."""
+
+    def __init__(self, earlier: BankTransaction) -> None:
+        where = (f"on invoice {earlier.invoice_id}" if earlier.invoice_id
+                 else "as an unmatched transfer")
+        super().__init__(f"bank transaction {earlier.bank_ref} was recorded "
+                         f"{earlier.recorded_at:%Y-%m-%d %H:%M} UTC {where}; nothing changed")
+        self.earlier = earlier
+
+
 def receive_wire(deps: Deps, *, reference: str, amount: Money, received_on: date,
-                 actor: str) -> str:
+                 actor: str, bank_ref: str | None = None) -> str:
     """Record a received bank transfer against the invoice whose reference it carries.
 
     Exact, partial (the rest stays owed and is carried forward) or over-payment (a credit
     carried forward). Returns the invoice id. Raises UnknownReference after storing the
-    transfer as unmatched when no invoice carries `reference`.
+    transfer as unmatched when no invoice carries `reference`. With `bank_ref` (the bank's
+    id for the statement line) the transfer is recorded once: the same `bank_ref` again
+    raises AlreadyRecorded and writes nothing.
     """
     normalized = reference.replace(" ", "").upper()
     now = deps.clock.now()
     after = AfterCommit()
     with deps.uow_factory() as uow:
         invoice = uow.invoices.by_reference(reference=normalized)
+        if bank_ref is not None:
+            _record_once(uow, BankTransaction(
+                bank_ref=bank_ref, reference=reference, amount=amount,
+                received_on=received_on, invoice_id=invoice.id if invoice else None,
+                recorded_at=now))
         if invoice is None:
             uow.unmatched_transfers.add(transfer=UnmatchedTransfer(
                 id=str(uuid.uuid4()), reference=reference, amount=amount,
@@ -132,7 +150,8 @@ def receive_wire(deps: Deps, *, reference: str, amount: Money, received_on: date
             uow.audit.add(entry=AuditEntry(at=now, actor=actor, action="wire.unmatched",
                                            target=reference,
                                            details={"amount_minor": amount.minor,
-                                                    "currency": amount.currency}))
+                                                    "currency": amount.currency,
+                                                    "bank_ref": bank_ref}))
             uow.commit()
             raise UnknownReference(f"no invoice has reference {reference!r}; the transfer of "
                                    f"{amount} is kept for review")
@@ -140,16 +159,23 @@ def receive_wire(deps: Deps, *, reference: str, amount: Money, received_on: date
             raise ValueError(f"transfer in {amount.currency} for an invoice in "
                              f"{invoice.currency}")
         attempt = _wire_attempt(uow, deps, invoice_id=invoice.id, after=after)
+        ref = f"wire:{bank_ref}" if bank_ref else f"wire:{normalized}:{uuid.uuid4().hex[:8]}"
         apply_event(uow, deps, attempt_id=attempt.id, after=after,
-                    event=Charged(provider_ref=f"wire:{normalized}:{uuid.uuid4().hex[:8]}",
-                                  amount=amount))
+                    event=Charged(provider_ref=ref, amount=amount))
         uow.audit.add(entry=AuditEntry(at=now, actor=actor, action="wire.received",
                                        target=invoice.id,
                                        details={"amount_minor": amount.minor,
-                                                "reference": normalized}))
+                                                "reference": normalized, "bank_ref": bank_ref}))
         uow.commit()
     after.send(deps)
     return invoice.id
+
+
+def _record_once(uow: UnitOfWork, transaction: BankTransaction) -> None:
+    if not uow.bank_transactions.add(transaction=transaction):
+        earlier = uow.bank_transactions.get(bank_ref=transaction.bank_ref)
+        assert earlier is not None, "bank transactions are never deleted"
+        raise AlreadyRecorded(earlier)
 
 
 def _wire_attempt(uow: UnitOfWork, deps: Deps, *, invoice_id: str,

@@ -100,20 +100,32 @@ def _requeue_one(deps: Deps, *, attempt: PaymentAttempt, reason: str, actor: str
 
 
 def receive_wire(deps: Deps, *, reference: str, amount: Money, received_on: date,
-                 actor: str) -> dict[str, Any]:
-    """Record a bank transfer; raises UnmatchedWire (after storing it) for an unknown reference."""
+                 actor: str, bank_ref: str | None = None) -> dict[str, Any]:
+    """Record a bank transfer; raises UnmatchedWire (after storing it) for an unknown reference.
+
+    With `bank_ref`, a transfer recorded before is reported (`"duplicate": true`) and nothing
+    is written.
+    """
+    duplicate = False
     try:
-        invoice_id = operators.receive_wire(deps, reference=reference, amount=amount,
-                                            received_on=received_on, actor=actor)
+        invoice_id = operators.receive_wire(
+            deps, reference=reference, amount=amount, received_on=received_on, actor=actor,
+            bank_ref=bank_ref)
+    except operators.AlreadyRecorded as recorded:
+        earlier = recorded.earlier.invoice_id
+        if earlier is None:
+            raise UnmatchedWire(str(recorded)) from None
+        invoice_id, duplicate = earlier, True
     except operators.UnknownReference as unknown:
         raise UnmatchedWire(str(unknown)) from None
     except ValueError as error:  # a transfer in another currency than the invoice
         raise BadArgument(str(error)) from None
     with deps.uow_factory() as uow:
-        invoice = uow.invoices.get(invoice_id=invoice_id)
+        invoice = uow.invoices.get(invoice_id=invoice_id, lines=False)
     assert invoice is not None
     return {"invoice_id": invoice.id, "invoice": invoice.number, "status": invoice.status.value,
-            "amount_due_minor": invoice.amount_due.minor, "received_minor": amount.minor}
+            "amount_due_minor": invoice.amount_due.minor, "received_minor": amount.minor,
+            "bank_ref": bank_ref, "duplicate": duplicate}
 
 
 def run_renewals(deps: Deps, *, as_of: date, actor: str) -> dict[str, Any]:

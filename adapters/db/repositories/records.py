@@ -10,13 +10,26 @@ from sqlmodel import Session, col, select
 
 from adapters.db import mappers
 from adapters.db.repositories._sql import fresh, insert, insert_unless_exists, run, table_of
-from adapters.db.tables import AuditRow, NotificationRow, UnmatchedTransferRow, WebhookEventRow
+from adapters.db.tables import (
+    AuditRow,
+    BankTransactionRow,
+    NotificationRow,
+    UnmatchedTransferRow,
+    WebhookEventRow,
+)
 from domain.errors import NotFound
-from domain.records import AuditEntry, Notification, UnmatchedTransfer, WebhookEvent
+from domain.records import (
+    AuditEntry,
+    BankTransaction,
+    Notification,
+    UnmatchedTransfer,
+    WebhookEvent,
+)
 
 _NOTIFICATIONS = table_of(NotificationRow)
 _TRANSFERS = table_of(UnmatchedTransferRow)
 _WEBHOOKS = table_of(WebhookEventRow)
+_BANK_TRANSACTIONS = table_of(BankTransactionRow)
 
 
 class SqlOutboxRepository:
@@ -100,6 +113,21 @@ class SqlUnmatchedTransferRepository:
                                     .values(resolved=True, note=note))
         if result.rowcount != 1:
             raise NotFound(f"unmatched transfer {transfer_id}")
+
+
+class SqlBankTransactionRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, *, transaction: BankTransaction) -> bool:
+        return insert_unless_exists(self._session, _BANK_TRANSACTIONS,
+                                    mappers.bank_transaction_values(transaction),
+                                    conflict_on=["bank_ref"])
+
+    def get(self, *, bank_ref: str) -> BankTransaction | None:
+        row = run(self._session, _BANK_TRANSACTIONS.select()
+                  .where(_BANK_TRANSACTIONS.c.bank_ref == bank_ref)).first()
+        return None if row is None else mappers.bank_transaction_from_row(row)
 
 
 class SqlWebhookEventRepository:
