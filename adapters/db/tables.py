@@ -41,6 +41,10 @@ ONE_ACTIVE_ATTEMPT = "uq_payment_attempts_one_active_per_invoice"
 #: At most one invoice of a kind per subscription and period start.
 ONE_INVOICE_PER_PERIOD = "uq_invoices_subscription_kind_period"
 
+#: Open invoices only (partial index).
+OPEN_INVOICES = "ix_invoices_open_issued_on_id"
+_OPEN_WHERE = text("status = 'open'")
+
 _ACTIVE = ", ".join(f"'{status.value}'" for status in sorted(ACTIVE_STATUSES))
 _ACTIVE_WHERE = text(f"status IN ({_ACTIVE})")
 
@@ -138,6 +142,9 @@ class InvoiceRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("subscription_id", "kind", "period_start", name=ONE_INVOICE_PER_PERIOD),
         Index(None, "account_id", "status"),
+        #: The sweeper's "open and never routed", oldest first, without reading closed ones.
+        Index(OPEN_INVOICES, "issued_on", "id", sqlite_where=_OPEN_WHERE,
+              postgresql_where=_OPEN_WHERE),
     )
 
     id: str = Field(primary_key=True, sa_type=Text)
@@ -223,6 +230,8 @@ class PaymentAttemptRow(SQLModel, table=True):
     __table_args__ = (
         Index(ONE_ACTIVE_ATTEMPT, "invoice_id", unique=True,
               sqlite_where=_ACTIVE_WHERE, postgresql_where=_ACTIVE_WHERE),
+        #: An invoice's attempts, whatever their status (routing numbers the next one).
+        Index(None, "invoice_id"),
         Index(None, "status", "scheduled_for"),
         Index(None, "account_id", "created_at"),
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, exists, func, select, true
+from sqlalchemy import Row, Select, bindparam, exists, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -93,7 +93,10 @@ class SqlInvoiceRepository:
         no_attempt = ~exists().where(_ATTEMPTS.c.invoice_id == _C.id)
         old_enough = _C.created_at <= created_before if created_before is not None else true()
         rows = run(self._session, select(_C.id)
-                   .where(_C.status == InvoiceStatus.OPEN.value, due > 0, no_attempt, old_enough)
+                   # The literal lets PostgreSQL match the partial index on open invoices
+                   # in a generic (prepared) plan too.
+                   .where(_C.status == literal_column(f"'{InvoiceStatus.OPEN.value}'"),
+                          due > 0, no_attempt, old_enough)
                    .order_by(_C.issued_on, _C.id).limit(limit))
         return builtins.list(rows.scalars())
 
