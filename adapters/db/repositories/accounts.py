@@ -19,6 +19,7 @@ _TABLE = table_of(AccountRow)
 _C = _TABLE.c
 _ALL = select(_TABLE)
 _UPDATE = _TABLE.update().where(_C.id == bindparam("where_id"))
+_BY_ID = _ALL.where(_C.id == bindparam("account_id"))  # built once: the hot read
 
 
 class SqlAccountRepository:
@@ -30,7 +31,7 @@ class SqlAccountRepository:
         insert(self._session, _TABLE, mappers.account_values(account, now=self._now()))
 
     def get(self, *, account_id: str) -> Account | None:
-        found = run(self._session, _ALL.where(_C.id == account_id)).first()
+        found = run(self._session, _BY_ID, {"account_id": account_id}).first()
         return None if found is None else mappers.account_from_row(found)
 
     def get_many(self, *, account_ids: Collection[str]) -> dict[str, Account]:

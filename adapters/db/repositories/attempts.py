@@ -30,6 +30,12 @@ from domain.payments import ACTIVE_STATUSES, IN_FLIGHT_STATUSES, AttemptStatus, 
 _TABLE = table_of(PaymentAttemptRow)
 _C = _TABLE.c
 _ALL = select(_TABLE)
+#: Hot-path reads, built once: the values come as parameters (building and hashing a
+#: statement per call cost more Python than running it).
+_BY_ID = _ALL.where(_C.id == bindparam("attempt_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_OF_INVOICE = (_ALL.where(_C.invoice_id == bindparam("invoice_id"))
+               .order_by(_C.number, _C.created_at))
 _ONE_ACTIVE = unique_index(_TABLE, ONE_ACTIVE_ATTEMPT)
 #: Compare-and-set: the columns to write come as parameters, so this compiles once.
 _UPDATE = (_TABLE.update()
@@ -58,10 +64,10 @@ class SqlAttemptRepository:
         raise AttemptAlreadyActive(f"invoice {attempt.invoice_id} already has an active attempt")
 
     def get(self, *, attempt_id: str) -> PaymentAttempt | None:
-        return self._first(_ALL.where(_C.id == attempt_id))
+        return self._first(_BY_ID, {"attempt_id": attempt_id})
 
     def get_for_update(self, *, attempt_id: str) -> PaymentAttempt | None:
-        return self._first(_ALL.where(_C.id == attempt_id).with_for_update())
+        return self._first(_BY_ID_LOCKED, {"attempt_id": attempt_id})
 
     def update(self, *, attempt: PaymentAttempt, expected_status: AttemptStatus) -> bool:
         values = {key: value for key, value in mappers.attempt_values(attempt).items()
@@ -83,8 +89,7 @@ class SqlAttemptRepository:
                                       _C.status.in_(_values(ACTIVE_STATUSES))))
 
     def list_for_invoice(self, *, invoice_id: str) -> builtins.list[PaymentAttempt]:
-        return self._all(_ALL.where(_C.invoice_id == invoice_id)
-                         .order_by(_C.number, _C.created_at))
+        return self._all(_OF_INVOICE, {"invoice_id": invoice_id})
 
     def in_flight_amounts(self, *, invoice_ids: Collection[str]) -> dict[str, Money]:
         if not invoice_ids:
@@ -160,9 +165,11 @@ class SqlAttemptRepository:
                    .order_by(_C.created_at))
         return list(rows.scalars())
 
-    def _first(self, statement: Select[Any]) -> PaymentAttempt | None:
-        row = run(self._session, statement).first()
+    def _first(self, statement: Select[Any],
+               params: dict[str, Any] | None = None) -> PaymentAttempt | None:
+        row = run(self._session, statement, params).first()
         return None if row is None else mappers.attempt_from_row(row)
 
-    def _all(self, statement: Select[Any]) -> builtins.list[PaymentAttempt]:
-        return [mappers.attempt_from_row(row) for row in run(self._session, statement)]
+    def _all(self, statement: Select[Any],
+             params: dict[str, Any] | None = None) -> builtins.list[PaymentAttempt]:
+        return [mappers.attempt_from_row(row) for row in run(self._session, statement, params)]

@@ -27,6 +27,11 @@ _ALL = select(_INVOICES)
 _UPDATE = _INVOICES.update().where(_C.id == bindparam("where_id"))
 _LINES = table_of(InvoiceLineRow)
 _ATTEMPTS = table_of(PaymentAttemptRow)
+#: Hot-path reads, built once; values come as parameters.
+_BY_ID = _ALL.where(_C.id == bindparam("invoice_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_OF_ATTEMPT_LOCKED = _ALL.where(_C.id == select(_ATTEMPTS.c.invoice_id).where(
+    _ATTEMPTS.c.id == bindparam("attempt_id")).scalar_subquery()).with_for_update()
 _SEQUENCES = table_of(InvoiceSequenceRow)
 
 
@@ -48,16 +53,14 @@ class SqlInvoiceRepository:
             run(self._session, _LINES.insert(), mappers.line_values(invoice))
 
     def get(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
-        return self._one(_ALL.where(_C.id == invoice_id), lines=lines)
+        return self._one(_BY_ID, lines=lines, params={"invoice_id": invoice_id})
 
     def get_for_update(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
-        return self._one(_ALL.where(_C.id == invoice_id).with_for_update(), lines=lines)
+        return self._one(_BY_ID_LOCKED, lines=lines, params={"invoice_id": invoice_id})
 
     def lock_for_attempt(self, *, attempt_id: str) -> Invoice | None:
         # One round trip for "which invoice" and "lock it"; the lines are not read.
-        of_attempt = select(_ATTEMPTS.c.invoice_id).where(_ATTEMPTS.c.id == attempt_id)
-        return self._one(_ALL.where(_C.id == of_attempt.scalar_subquery()).with_for_update(),
-                         lines=False)
+        return self._one(_OF_ATTEMPT_LOCKED, lines=False, params={"attempt_id": attempt_id})
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
                         period_start: date) -> Invoice | None:
@@ -140,12 +143,14 @@ class SqlInvoiceRepository:
         if result.rowcount != 1:
             raise UnknownInvoice(invoice_id)
 
-    def _one(self, statement: Select[Any], *, lines: bool = True) -> Invoice | None:
-        invoices = self._many(statement, lines=lines)
+    def _one(self, statement: Select[Any], *, lines: bool = True,
+             params: dict[str, Any] | None = None) -> Invoice | None:
+        invoices = self._many(statement, lines=lines, params=params)
         return invoices[0] if invoices else None
 
-    def _many(self, statement: Select[Any], *, lines: bool = True) -> builtins.list[Invoice]:
-        rows = run(self._session, statement).all()
+    def _many(self, statement: Select[Any], *, lines: bool = True,
+              params: dict[str, Any] | None = None) -> builtins.list[Invoice]:
+        rows = run(self._session, statement, params).all()
         if not rows:
             return []
         if not lines:

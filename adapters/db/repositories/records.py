@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from adapters.db import mappers
@@ -30,6 +30,8 @@ _NOTIFICATIONS = table_of(NotificationRow)
 _TRANSFERS = table_of(UnmatchedTransferRow)
 _WEBHOOKS = table_of(WebhookEventRow)
 _BANK_TRANSACTIONS = table_of(BankTransactionRow)
+_NOTIFICATION_BY_ID = _NOTIFICATIONS.select().where(
+    _NOTIFICATIONS.c.id == bindparam("notification_id"))
 
 
 class SqlOutboxRepository:
@@ -42,8 +44,7 @@ class SqlOutboxRepository:
                                     conflict_on=["dedupe_key"])
 
     def get(self, *, notification_id: str) -> Notification | None:
-        row = run(self._session, _NOTIFICATIONS.select()
-                  .where(_NOTIFICATIONS.c.id == notification_id)).first()
+        row = run(self._session, _NOTIFICATION_BY_ID, {"notification_id": notification_id}).first()
         return None if row is None else mappers.notification_from_row(row)
 
     def unsent(self, *, limit: int, max_attempts: int | None = None) -> list[Notification]:
