@@ -30,6 +30,7 @@ class NoticeKind(enum.StrEnum):
     # After the money moved (domain.events.CustomerMessage): taken back, or handed back.
     PAYMENT_REVERSED = "payment_reversed"
     REFUND_ISSUED = "refund_issued"
+    MANDATE_ENDED = "mandate_ended"
     # The overdue (dunning) sequence, in order.
     FIRST_NOTICE = "first_notice"
     SECOND_NOTICE = "second_notice"

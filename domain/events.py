@@ -25,6 +25,9 @@ class CustomerMessage(enum.StrEnum):
     ACTION_REQUIRED = "action_required"  # authenticate / update the card, then it is retried
     PAYMENT_REVERSED = "payment_reversed"  # late failure or chargeback: the amount is owed again
     REFUND_ISSUED = "refund_issued"
+    # The bank ended the direct-debit mandate (cancelled, failed, expired): no payment failed,
+    # but nothing more can be collected until the customer sets up a new method.
+    MANDATE_ENDED = "mandate_ended"
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,3 +222,14 @@ def test_a_cancelled_mandate_makes_the_method_unusable_even_when_an_older_event_
     assert found is not None
     assert not found.payment_method.usable
     assert found.payment_method.details["unusable_reason"] == "mandate_cancelled"
+    # And the customer is told, once, to set up a new method (no payment failed to say so)
+    again = gocardless_event("mandates", "expired", link="MD0001",
+                             created_at="2026-02-04T09:00:00.000Z")
+    body = gocardless_body([again])
+    assert world.post_gocardless(body, gocardless_headers(body)).status_code == 200
+    world.settle()
+    with world.deps.uow_factory() as uow:
+        notices = [n for n in uow.outbox.list_all() if n.account_id == account]
+    assert [n.kind for n in notices] == ["mandate_ended"]
+    assert notices[0].sent_at is not None
+    assert "nouveau moyen de paiement" in notices[0].body_text  # in the account's language

@@ -172,11 +172,12 @@ def cancel_active(uow: UnitOfWork, deps: Deps, *, invoice_id: str, reason: str,
 
 
 def notify(uow: UnitOfWork, deps: Deps, *, kind: str, account: Account, invoice: Invoice | None,
-           attempt: PaymentAttempt | None, after: AfterCommit) -> None:
-    """Queue a customer message in the outbox, once per (kind, attempt or invoice)."""
+           attempt: PaymentAttempt | None, after: AfterCommit, about: str | None = None) -> None:
+    """Queue a customer message in the outbox, once per (kind, attempt or invoice, or
+    `about` when given: what the message is about, e.g. a mandate)."""
     subject, text, html = deps.composer.compose(kind=kind, account=account, invoice=invoice,
                                                 attempt=attempt)
-    target = attempt.id if attempt else (invoice.id if invoice else account.id)
+    target = about or (attempt.id if attempt else (invoice.id if invoice else account.id))
     notification = Notification(
         id=str(uuid.uuid4()), account_id=account.id, kind=kind, dedupe_key=f"{kind}:{target}",
         to_address=account.email or f"billing+{account.id}@customers.invalid",

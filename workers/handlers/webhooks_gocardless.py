@@ -8,11 +8,12 @@ from typing import Any
 
 from adapters import gocardless_events
 from adapters.gocardless_events import MANDATE_USABLE, Wait
-from domain.accounts import MethodType, PaymentMethod
+from domain.accounts import Account, MethodType, PaymentMethod
+from domain.events import CustomerMessage
 from domain.payments import SETTLED_STATUSES
 from domain.records import AuditEntry, WebhookEvent
 from workers.handlers.accounts import change_payment_method
-from workers.handlers.apply import record_event
+from workers.handlers.apply import AfterCommit, notify, record_event
 from workers.handlers.deps import Deps
 from workers.handlers.webhook_results import Handled, Parked, Result, find_attempt
 
@@ -78,19 +79,27 @@ def on_mandate(deps: Deps, stored: WebhookEvent) -> Result:
         change_payment_method(deps, account_id=account.id, actor=f"gocardless:{stored.type}",
                               method=replace(method, usable=True, details=details))
         return Handled(f"mandate {mandate} {action}: usable again; open balances retried")
-    _disable(deps, account_id=account.id, reason=f"mandate {action}",
+    _disable(deps, account=account, reason=f"mandate {action}", mandate=str(mandate),
              method=replace(method, usable=False,
                             details={**details, "unusable_reason": f"mandate_{action}"}))
-    return Handled(f"mandate {mandate} {action}: not usable; a new method is needed")
+    return Handled(f"mandate {mandate} {action}: not usable; the customer is asked for a new "
+                   "method")
 
 
-def _disable(deps: Deps, *, account_id: str, reason: str, method: PaymentMethod) -> None:
+def _disable(deps: Deps, *, account: Account, reason: str, mandate: str,
+             method: PaymentMethod) -> None:
+    """Mark the method unusable and tell the customer, once per mandate (no payment failed:
+    without the notice, collection would just stop)."""
+    after = AfterCommit()
     with deps.uow_factory() as uow:
-        uow.accounts.update_payment_method(account_id=account_id, method=method)
+        uow.accounts.update_payment_method(account_id=account.id, method=method)
         uow.audit.add(entry=AuditEntry(at=deps.clock.now(), actor="gocardless",
-                                       action="payment_method.unusable", target=account_id,
+                                       action="payment_method.unusable", target=account.id,
                                        reason=reason))
+        notify(uow, deps, kind=CustomerMessage.MANDATE_ENDED.value, account=account,
+               invoice=None, attempt=None, after=after, about=f"mandate:{mandate}")
         uow.commit()
+    after.send(deps)
 
 
 PAYMENT_ACTIONS = ("submitted", "confirmed", "paid_out", "failed", "late_failure_settled",
