@@ -195,9 +195,10 @@ class AttemptRepository(Protocol):
         """Move the invoices' SCHEDULED attempts to CANCELED; returns their ids."""
         ...
 
-    def due_scheduled(self, *, now: datetime, limit: int,
-                      since: datetime | None = None) -> list[PaymentAttempt]:
-        """SCHEDULED attempts with `since < scheduled_for <= now`, earliest first."""
+    def due_scheduled(self, *, now: datetime, limit: int, since: datetime | None = None,
+                      asked_by: datetime | None = None) -> list[PaymentAttempt]:
+        """SCHEDULED attempts with `since < scheduled_for <= now`, earliest first; with
+        `asked_by`, leaving out those the sweeper may not ask about again before then."""
         ...
 
     def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,

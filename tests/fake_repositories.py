@@ -346,19 +346,22 @@ class FakeAttemptRepository:
                 updated_at=now)
         return cancelled
 
-    def due_scheduled(self, *, now: datetime, limit: int,
-                      since: datetime | None = None) -> list[PaymentAttempt]:
+    def due_scheduled(self, *, now: datetime, limit: int, since: datetime | None = None,
+                      asked_by: datetime | None = None) -> list[PaymentAttempt]:
         due = self._where(lambda a: a.status is AttemptStatus.SCHEDULED
                           and a.scheduled_for is not None and a.scheduled_for <= now
-                          and (since is None or a.scheduled_for > since))
+                          and (since is None or a.scheduled_for > since)
+                          and not self._asked(a, asked_by))
         return sorted(due, key=lambda a: (a.scheduled_for, a.id))[:limit]
+
+    def _asked(self, attempt: PaymentAttempt, now: datetime | None) -> bool:
+        return (now is not None and attempt.id in self._s.rechecks
+                and self._s.rechecks[attempt.id] > now)
 
     def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,
               limit: int, now: datetime | None = None) -> list[PaymentAttempt]:
-        def asked(a: PaymentAttempt) -> bool:
-            return now is not None and a.id in self._s.rechecks and self._s.rechecks[a.id] > now
         stuck = self._where(lambda a: a.status in statuses and a.updated_at < older_than
-                            and not asked(a))
+                            and not self._asked(a, now))
         return sorted(stuck, key=lambda a: (a.updated_at, a.id))[:limit]
 
     def ask_again_at(self, *, attempt_ids: Collection[str], at: datetime) -> None:

@@ -320,3 +320,26 @@ def test_a_debit_still_pending_when_polled_is_polled_again_one_interval_after_th
     worker.run_until_idle()
     assert len(doubles.direct_debit.polls) == 2
     assert [a.status for a in attempts_of(uow_factory, debit_inv)] == [AttemptStatus.PENDING]
+
+
+def test_a_collect_presumed_lost_is_sent_again_once_per_lost_after_not_on_every_pass(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock, doubles: Doubles) -> None:
+    # Given a card invoice whose collect message was lost, and a busy queue: what the
+    # sweeper sends is not processed for a long while
+    subscribe(uow_factory, account=card_account(), started_on=clock.today())
+    [card_inv] = renew(uow_factory, clock)
+    Worker(doubles).deliver([Message("route_invoice", (card_inv,))])
+    doubles.dispatch.take()  # the collect it sent is lost
+    settings = SweepSettings()
+
+    def collects_after(minutes: int) -> int:
+        clock.advance(minutes=minutes)
+        sweep(doubles.deps, settings=settings)
+        return len([m for m in doubles.dispatch.take() if m.kind == "collect"])
+
+    # When the sweeper runs every minute for a quarter of an hour
+    sent = [collects_after(1) for _ in range(15)]
+    # Then it is sent again once it is presumed lost (5 minutes), and again only when that
+    # message is presumed lost in turn: 3 times, not 10
+    assert sum(sent) == 3
+    assert [i + 1 for i, n in enumerate(sent) if n] == [5, 10, 15]  # minutes

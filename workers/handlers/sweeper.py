@@ -52,9 +52,9 @@ def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
         unrouted = uow.invoices.open_without_attempts(limit=settings.batch_size,
                                                       created_before=now - settings.lost_after)
         newly_due = uow.attempts.due_scheduled(now=now, limit=settings.batch_size,
-                                               since=now - 2 * settings.period)
+                                               since=now - 2 * settings.period, asked_by=now)
         lost = uow.attempts.due_scheduled(now=now - settings.lost_after,
-                                          limit=settings.batch_size)
+                                          limit=settings.batch_size, asked_by=now)
         # An attempt created to run at once was sent when it was created; only one scheduled
         # for later (a retry) needs the sweep to send it when its time comes.
         retries = [a for a in newly_due
@@ -66,10 +66,10 @@ def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
         pending = uow.attempts.stuck(statuses=(AttemptStatus.PENDING,),
                                      older_than=now - settings.pending_poll_after,
                                      limit=settings.batch_size, now=now)
-        # Asked once, however long the reconciliation waits in a busy queue: asked again only
-        # if its message is presumed lost, or a threshold after an answer that changed
-        # nothing. Without this every pass re-sent all of them (a debit is pending for days).
-        uow.attempts.ask_again_at(attempt_ids=[a.id for a in (*stuck, *pending)],
+        # Sent once, however long the message waits in a busy queue: sent again only if it
+        # is presumed lost, or (a poll) a threshold after an answer that changed nothing.
+        # Without this every pass re-sent all of them (a debit is pending for days).
+        uow.attempts.ask_again_at(attempt_ids=[a.id for a in (*due, *stuck, *pending)],
                                   at=now + settings.lost_after)
         uow.commit()
     for invoice_id in unrouted:

@@ -8,7 +8,7 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -44,6 +44,13 @@ _UPDATE = (_TABLE.update()
            .values(version=_C.version + 1, recheck_at=None))
 #: Columns an update never changes.
 _IMMUTABLE = frozenset({"id", "invoice_id", "account_id", "created_at"})
+
+
+def _may_ask(now: datetime | None) -> ColumnElement[bool]:
+    """Not waiting for the answer to an earlier request of the sweeper (`recheck_at`)."""
+    if now is None:
+        return true()
+    return or_(_C.recheck_at.is_(None), _C.recheck_at <= now)
 
 
 def _values(statuses: Collection[AttemptStatus]) -> builtins.list[str]:
@@ -118,19 +125,18 @@ class SqlAttemptRepository:
                      .returning(_C.id))
         return sorted(str(attempt_id) for attempt_id in run(self._session, statement).scalars())
 
-    def due_scheduled(self, *, now: datetime, limit: int,
-                      since: datetime | None = None) -> builtins.list[PaymentAttempt]:
+    def due_scheduled(self, *, now: datetime, limit: int, since: datetime | None = None,
+                      asked_by: datetime | None = None) -> builtins.list[PaymentAttempt]:
         newly = _C.scheduled_for > since if since is not None else true()
         return self._all(_ALL.where(_C.status == AttemptStatus.SCHEDULED.value,
-                                    _C.scheduled_for <= now, newly)
+                                    _C.scheduled_for <= now, newly, _may_ask(asked_by))
                          .order_by(_C.scheduled_for, _C.id).limit(limit))
 
     def stuck(self, *, statuses: Collection[AttemptStatus], older_than: datetime,
               limit: int, now: datetime | None = None) -> builtins.list[PaymentAttempt]:
-        statement = _ALL.where(_C.status.in_(_values(statuses)), _C.updated_at < older_than)
-        if now is not None:
-            statement = statement.where(or_(_C.recheck_at.is_(None), _C.recheck_at <= now))
-        return self._all(statement.order_by(_C.updated_at, _C.id).limit(limit))
+        return self._all(_ALL.where(_C.status.in_(_values(statuses)), _C.updated_at < older_than,
+                                    _may_ask(now))
+                         .order_by(_C.updated_at, _C.id).limit(limit))
 
     def ask_again_at(self, *, attempt_ids: Collection[str], at: datetime) -> None:
         if attempt_ids:
