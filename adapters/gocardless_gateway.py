@@ -152,16 +152,19 @@ class GoCardlessGateway:
                      ) -> PaymentOutcome | NotFound | TransientFailure:
         """Reconciliation: the payment whose metadata names `attempt_id`, if GoCardless has one.
 
-        GoCardless cannot filter by metadata, so this pages through the payments (of
-        `mandate_id` when given: pass it, the list is then short).
+        GoCardless cannot filter by metadata, so this pages through payments: first those of
+        `mandate_id` when given (short), then, if none matches, all of them. NotFound lets
+        the caller charge again, so it is answered only after the full search (the attempt
+        may have been made on an earlier mandate than the one given).
         """
-        params = {"mandate": mandate_id} if mandate_id else {}
         try:
-            payments = self._call(lambda: [p.attributes for p in
-                                           self._api["payments"].all(params=params)])
-            for payment in payments:
-                if (payment.get("metadata") or {}).get("attempt_id") == attempt_id:
-                    return self._outcome(payment)
+            searches = ({"mandate": mandate_id}, {}) if mandate_id else ({},)
+            for params in searches:
+                payments = self._call(lambda p=params: [
+                    payment.attributes for payment in self._api["payments"].all(params=p)])
+                for payment in payments:
+                    if (payment.get("metadata") or {}).get("attempt_id") == attempt_id:
+                        return self._outcome(payment)
         except TRANSIENT as exc:
             return TransientFailure(f"payment search failed: {exc}")
         return NotFound()

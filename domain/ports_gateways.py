@@ -31,7 +31,11 @@ class DirectDebitGateway(Protocol):
         """Where the payment stands; a failure after confirmation comes back as a Reversal."""
         ...
 
-    def find_payment(self, *, attempt_id: str) -> Outcome | ProviderEvent: ...
+    def find_payment(self, *, attempt_id: str,
+                     mandate_id: str | None = None) -> Outcome | ProviderEvent:
+        """The attempt's payment, looked for under `mandate_id` first when given; NotFound
+        only if no payment anywhere names the attempt."""
+        ...
 
 
 class WireGateway(Protocol):

@@ -44,7 +44,7 @@ class NoProviders:
                invoice_id: str, account_id: str) -> Outcome:
         raise self._refuse()
 
-    def find_payment(self, *, attempt_id: str) -> Outcome:
+    def find_payment(self, *, attempt_id: str, mandate_id: str | None = None) -> Outcome:
         raise self._refuse()
 
     def collect(self, *, attempt_id: str, mandate_id: str, amount: Money, invoice_id: str,

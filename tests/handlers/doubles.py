@@ -205,8 +205,9 @@ class ScriptedDirectDebitGateway:
     def payment_status(self, *, provider_ref: str) -> Outcome:
         return self._status.answer(Call("payment_status", provider_ref=provider_ref))
 
-    def find_payment(self, *, attempt_id: str) -> Outcome:
-        return self._lookup.answer(Call("find_payment", attempt_id=attempt_id))
+    def find_payment(self, *, attempt_id: str, mandate_id: str | None = None) -> Outcome:
+        return self._lookup.answer(Call("find_payment", attempt_id=attempt_id,
+                                        provider_ref=mandate_id))
 
 
 def _pending(call: Call) -> Outcome:

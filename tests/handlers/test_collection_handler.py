@@ -36,6 +36,7 @@ from tests.handlers.doubles import (
     Call,
     Doubles,
     ScriptedCardGateway,
+    ScriptedDirectDebitGateway,
     Worker,
     make_doubles,
 )
@@ -46,6 +47,7 @@ from tests.handlers.world import (
     attempt,
     attempts_of,
     card_account,
+    debit_account,
     invoice,
     ledger_of,
     outbox_kinds,
@@ -502,3 +504,21 @@ def test_a_renewal_racing_a_claimed_attempt_never_brings_its_amount_forward_as_w
     assert april.previous == eur(0)
     assert march.status is InvoiceStatus.PAID
     assert assert_ledger_balances(uow_factory, "acc_card") == MONTHLY
+
+
+def test_an_unknown_debit_is_looked_for_under_the_accounts_mandate_first(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+    # Given a debit whose create we never heard back from
+    debits = ScriptedDirectDebitGateway(Unknown("connection dropped after 4 tries"),
+                                        lookups=[NotFound()])
+    doubles = make_doubles(uow_factory=uow_factory, clock=clock, direct_debit=debits)
+    subscribe(uow_factory, account=debit_account(), started_on=clock.today())
+    [invoice_id] = renew(uow_factory, clock)
+    attempt_id = route_invoice(doubles.deps, invoice_id=invoice_id)
+    assert attempt_id is not None
+    assert collect_attempt(doubles.deps, attempt_id=attempt_id) is AttemptStatus.UNKNOWN
+    # When it is reconciled
+    Worker(doubles).deliver(doubles.dispatch.take())
+    # Then the provider is asked about that attempt, narrowed to the account's mandate
+    assert [(c.attempt_id, c.provider_ref) for c in debits.lookups] == [
+        (attempt_id, "MD_acc_debit")]

@@ -250,6 +250,21 @@ def test_exhausted_retries_are_unknown_and_reconciliation_finds_the_payment(goca
     assert gocardless_gateway.find_payment(attempt_id="att_never") == NotFound()
 
 
+def test_reconciliation_narrowed_to_a_newer_mandate_still_finds_a_payment_on_the_old_one(
+        gocardless_sim, gocardless_gateway):
+    # Given a payment whose answer was lost, made on a mandate since replaced by another
+    old_mandate = onboard(gocardless_gateway)
+    _payments_faults(gocardless_sim, "drop", "drop", "drop", "drop")
+    assert isinstance(collect(gocardless_gateway, old_mandate), Unknown)
+    new_mandate = onboard(gocardless_gateway)
+    # When reconciliation looks under the account's current mandate first
+    found = gocardless_gateway.find_payment(attempt_id="att_1", mandate_id=new_mandate)
+    # Then it still finds the payment (a false "not found" would let us charge again)
+    assert isinstance(found, Pending)
+    assert gocardless_gateway.find_payment(attempt_id="att_never",
+                                           mandate_id=new_mandate) == NotFound()
+
+
 def test_a_429_is_retried_after_the_servers_retry_after(gocardless_sim):
     slept: list[float] = []
     gateway = GoCardlessGateway(access_token=TOKEN, base_url=gocardless_sim.url,

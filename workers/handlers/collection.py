@@ -188,7 +188,13 @@ def _lookup(deps: Deps, attempt: PaymentAttempt) -> Outcome | ProviderEvent:
     if attempt.method is MethodType.CARD:
         return deps.card.find_payment(attempt_id=attempt.id)
     if attempt.method is MethodType.DIRECT_DEBIT:
-        return deps.direct_debit.find_payment(attempt_id=attempt.id)
+        # The account's mandate narrows the search (GoCardless cannot filter by metadata).
+        with deps.uow_factory() as uow:
+            account = uow.accounts.get(account_id=attempt.account_id)
+        method = account.payment_method if account is not None else None
+        mandate = (method.provider_method if method is not None
+                   and method.type is MethodType.DIRECT_DEBIT else None)
+        return deps.direct_debit.find_payment(attempt_id=attempt.id, mandate_id=mandate)
     # Publishing wire instructions is idempotent per invoice (same stream event id, same
     # Message-ID), so "did it happen?" is answered by doing it again.
     with deps.uow_factory() as uow:
