@@ -41,11 +41,8 @@ class CpuMeter:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
-    def _cpu(self, pid: int) -> float:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
+    def _cpu(self, fields: list[str]) -> float:
+        """utime + stime from the fields after the command name in /proc/<pid>/stat."""
         return (int(fields[11]) + int(fields[12])) / self.TICK
 
     def sample(self) -> dict[str, float]:
@@ -59,15 +56,16 @@ class CpuMeter:
                 continue
             pid = int(stat.parent.name)
             name = text[text.index("(") + 1:text.rindex(")")]
-            ppid = int(text.rsplit(")", 1)[1].split()[1])
+            fields = text.rsplit(")", 1)[1].split()
+            ppid = int(fields[1])
             if pid in workers or ppid in workers:
-                totals["workers"] += self._cpu(pid)
+                totals["workers"] += self._cpu(fields)
             elif pid == os.getpid():
-                totals["driver (simulators, sweeper)"] += self._cpu(pid)
+                totals["driver (simulators, sweeper)"] += self._cpu(fields)
             elif name.startswith("postgres"):
-                totals["PostgreSQL"] += self._cpu(pid)
+                totals["PostgreSQL"] += self._cpu(fields)
             elif name.startswith("redis-server"):
-                totals["Redis"] += self._cpu(pid)
+                totals["Redis"] += self._cpu(fields)
         return totals
 
     @staticmethod

@@ -132,9 +132,6 @@ class InvoiceRepository(Protocol):
     def list(self, *, account_id: str | None = None, status: InvoiceStatus | None = None,
              limit: int | None = None) -> list[Invoice]: ...
 
-    def update_amounts(self, *, invoice_id: str, amount_paid: Money | None,
-                       amount_carried: Money | None) -> None: ...
-
     def update_status(self, *, invoice_id: str, status: InvoiceStatus,
                       carried_to: str | None = None) -> None: ...
 

@@ -236,10 +236,6 @@ class FakeInvoiceRepository:
                        key=lambda i: (i.issued_on, i.number))
         return found if limit is None else found[:limit]
 
-    def update_amounts(self, *, invoice_id: str, amount_paid: Money | None,
-                       amount_carried: Money | None) -> None:
-        self._replace(invoice_id, amount_paid=amount_paid, amount_carried=amount_carried)
-
     def update_status(self, *, invoice_id: str, status: InvoiceStatus,
                       carried_to: str | None = None) -> None:
         self._replace(invoice_id, status=status, carried_to=carried_to)

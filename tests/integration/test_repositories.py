@@ -290,10 +290,9 @@ def test_amounts_and_status_updates_are_read_back(subscribed: SqlUnitOfWorkFacto
         # Given an open invoice
         uow.invoices.add_with_lines(invoice=an_invoice())
         # When it is carried forward onto a new one
-        uow.invoices.update_amounts(invoice_id="inv_1", amount_paid=eur(1000),
-                                    amount_carried=eur(10179))
-        uow.invoices.update_status(invoice_id="inv_1", status=InvoiceStatus.CARRIED_FORWARD,
-                                   carried_to="inv_2")
+        uow.invoices.update_settlement(invoice=replace(
+            an_invoice(), amount_paid=eur(1000), amount_carried=eur(10179),
+            status=InvoiceStatus.CARRIED_FORWARD, carried_to="inv_2"))
         uow.invoices.set_dunning_policy(invoice_id="inv_1", policy={"first_notice_days": 3})
         invoice = uow.invoices.get(invoice_id="inv_1")
         # Then the invoice reads back with nothing left due

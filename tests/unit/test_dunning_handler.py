@@ -208,10 +208,9 @@ def test_a_debt_carried_forward_keeps_its_place_in_the_sequence(
             issued_on=date(2026, 3, 31),
             due_on=date(2026, 3, 31), previous_amount_due=old.amount_due,
             period=replace(old.period, start=date(2026, 3, 31), end=date(2026, 4, 30))))
-        uow.invoices.update_amounts(invoice_id="inv_1", amount_paid=None,
-                                    amount_carried=old.amount_due)
-        uow.invoices.update_status(invoice_id="inv_1", status=InvoiceStatus.CARRIED_FORWARD,
-                                   carried_to="inv_2")
+        uow.invoices.update_settlement(invoice=replace(
+            old, amount_paid=None, amount_carried=old.amount_due,
+            status=InvoiceStatus.CARRIED_FORWARD, carried_to="inv_2"))
         uow.commit()
     run_until(world, clock, date(2026, 4, 5))
     # Then the new invoice continues with the third notice, not a new first notice
@@ -250,9 +249,9 @@ def test_accounts_paying_by_another_method_are_untouched(world: Doubles,
                                                           clock: ManualClock) -> None:
     # Given the account switched to a wire after its card invoice was paid
     with world.deps.uow_factory() as uow:
-        uow.invoices.update_amounts(invoice_id="inv_1", amount_paid=eur(11179),
-                                    amount_carried=None)
-        uow.invoices.update_status(invoice_id="inv_1", status=InvoiceStatus.PAID)
+        uow.invoices.update_settlement(invoice=replace(
+            an_invoice(), amount_paid=eur(11179), amount_carried=None,
+            status=InvoiceStatus.PAID))
         uow.accounts.update_payment_method(account_id="acc_1",
                                            method=PaymentMethod(MethodType.WIRE))
         uow.commit()

@@ -103,11 +103,6 @@ class SqlInvoiceRepository:
                    .order_by(_C.issued_on, _C.id).limit(limit))
         return builtins.list(rows.scalars())
 
-    def update_amounts(self, *, invoice_id: str, amount_paid: Money | None,
-                       amount_carried: Money | None) -> None:
-        self._update(invoice_id, amount_paid_minor=_minor(amount_paid),
-                     amount_carried_minor=_minor(amount_carried))
-
     def update_status(self, *, invoice_id: str, status: InvoiceStatus,
                       carried_to: str | None = None) -> None:
         self._update(invoice_id, status=status.value, carried_to=carried_to)
