@@ -12,6 +12,7 @@ In a class with a method named `list`, methods annotated `-> list[...]` come bef
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -93,6 +94,16 @@ class UsageRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class LockedAttempt:
+    """An attempt and its invoice, both locked until the transaction ends (the invoice first,
+    the order renewals take them in), with the attempt's account as read (not locked)."""
+
+    invoice: Invoice  # without its lines (`stored_charges` set)
+    attempt: PaymentAttempt
+    account: Account
+
+
 class InvoiceRepository(Protocol):
     def add_with_lines(self, *, invoice: Invoice) -> None:
         """Insert the invoice and its lines. Raises DuplicateInvoice if one of the same
@@ -109,8 +120,13 @@ class InvoiceRepository(Protocol):
         """`get`, locking the row until the transaction ends (SELECT … FOR UPDATE)."""
         ...
 
-    def lock_for_attempt(self, *, attempt_id: str) -> Invoice | None:
-        """The attempt's invoice, locked, without its lines (None: no such attempt)."""
+    def get_with_account(self, *, invoice_id: str) -> tuple[Invoice, Account] | None:
+        """The invoice without its lines, and its account, in one round trip."""
+        ...
+
+    def lock_for_attempt(self, *, attempt_id: str) -> LockedAttempt | None:
+        """The attempt with its invoice, both locked, and its account, in one round trip
+        (None: no such attempt). Every change to an attempt starts here."""
         ...
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,

@@ -23,6 +23,7 @@ from domain.ledger import LedgerEntry
 from domain.money import CurrencyMismatch, Money
 from domain.outcomes import DeclineKind
 from domain.payments import ACTIVE_STATUSES, IN_FLIGHT_STATUSES, AttemptStatus, PaymentAttempt
+from domain.ports import LockedAttempt
 from domain.records import (
     AuditEntry,
     BankTransaction,
@@ -200,9 +201,21 @@ class FakeInvoiceRepository:
     def get_for_update(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
         return self.get(invoice_id=invoice_id, lines=lines)
 
-    def lock_for_attempt(self, *, attempt_id: str) -> Invoice | None:
+    def get_with_account(self, *, invoice_id: str) -> tuple[Invoice, Account] | None:
+        invoice = self.get(invoice_id=invoice_id, lines=False)
+        if invoice is None:
+            return None
+        return invoice, self._s.accounts[invoice.account_id]
+
+    def lock_for_attempt(self, *, attempt_id: str) -> LockedAttempt | None:
         attempt = self._s.attempts.get(attempt_id)
-        return None if attempt is None else self.get(invoice_id=attempt.invoice_id, lines=False)
+        if attempt is None:
+            return None
+        invoice = self.get(invoice_id=attempt.invoice_id, lines=False)
+        account = self._s.accounts.get(attempt.account_id)
+        assert invoice is not None, "like the SQL foreign key"
+        assert account is not None, "like the SQL foreign key"
+        return LockedAttempt(invoice=invoice, attempt=attempt, account=account)
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
                         period_start: date) -> Invoice | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Label, Row, Table
 
 from adapters.db.tables import (
     AccountRow,
@@ -38,6 +38,28 @@ from domain.records import (
 from domain.subscriptions import Subscription, SubscriptionStatus
 
 
+def prefixed(table: Table, prefix: str) -> list[Label[Any]]:
+    """The table's columns labelled `prefix` + name, for a row joining several tables."""
+    return [column.label(prefix + column.name) for column in table.columns]
+
+
+class Prefixed:
+    """One table's columns (selected by `prefixed`) of a joined row, under their own names,
+    so the `*_from_row` mappers read it like a row of that table alone."""
+
+    __slots__ = ("_mapping", "_prefix")
+
+    def __init__(self, row: Row[Any], prefix: str) -> None:
+        self._mapping = row._mapping
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mapping[self._prefix + name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def _minor(amount: Money | None, currency: str) -> int | None:
     if amount is None:
         return None
@@ -63,7 +85,7 @@ def account_values(account: Account, *, now: datetime) -> dict[str, Any]:
             "created_at": now, "updated_at": now}
 
 
-def account_from_row(row: AccountRow | Row[Any]) -> Account:
+def account_from_row(row: AccountRow | Row[Any] | Prefixed) -> Account:
     method = PaymentMethod(type=MethodType(row.method_type), provider_customer=row.method_customer,
                            provider_method=row.method_ref, scheme=row.method_scheme,
                            usable=row.method_usable, details=dict(row.method_details))
@@ -134,7 +156,7 @@ def line_values(invoice: Invoice) -> list[dict[str, Any]]:
     ]
 
 
-def invoice_from_rows(row: InvoiceRow | Row[Any],
+def invoice_from_rows(row: InvoiceRow | Row[Any] | Prefixed,
                       lines: list[InvoiceLineRow] | list[Row[Any]] | None) -> Invoice:
     """`lines` must be this invoice's lines in `position` order; None reads the invoice
     without them (its charges come from the stored `charges_minor`)."""
@@ -193,7 +215,7 @@ def attempt_values(attempt: PaymentAttempt) -> dict[str, Any]:
     }
 
 
-def attempt_from_row(row: PaymentAttemptRow | Row[Any]) -> PaymentAttempt:
+def attempt_from_row(row: PaymentAttemptRow | Row[Any] | Prefixed) -> PaymentAttempt:
     currency = row.currency
     return PaymentAttempt(
         id=row.id, invoice_id=row.invoice_id, account_id=row.account_id,

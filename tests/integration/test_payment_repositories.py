@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.accounts import MethodType
@@ -248,3 +250,31 @@ def test_the_same_settlement_applied_twice_credits_once(invoiced: SqlUnitOfWorkF
         uow.commit()
     with invoiced() as uow:
         assert uow.ledger.balance(account_id="acc_1", currency="EUR") == Money(-11179, "EUR")
+
+
+# PostgreSQL only: SQLite locks the whole database instead (BEGIN IMMEDIATE).
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_locking_an_attempt_locks_its_invoice_and_itself_but_not_the_account(
+        invoiced: SqlUnitOfWorkFactory, engine: Engine) -> None:
+    with invoiced() as uow:
+        uow.attempts.add(attempt=an_attempt(id="att_1", invoice_id="inv_1"))
+        uow.commit()
+    # Given a unit of work that locked the attempt for a change
+    with invoiced() as uow:
+        locked = uow.invoices.lock_for_attempt(attempt_id="att_1")
+        assert locked is not None
+        assert locked.invoice.id == "inv_1"
+        with engine.connect() as other:
+            # Then another connection can lock neither the invoice nor the attempt
+            for statement in (
+                    "SELECT id FROM invoices WHERE id = 'inv_1' FOR UPDATE NOWAIT",
+                    "SELECT id FROM payment_attempts WHERE id = 'att_1' FOR UPDATE NOWAIT"):
+                with pytest.raises(OperationalError, match="lock"):
+                    other.execute(text(statement))
+                other.rollback()
+            # But the account stays free (a customer may change the method meanwhile), and so
+            # do the account's other invoices
+            other.execute(text("SELECT id FROM accounts WHERE id = 'acc_1' FOR UPDATE NOWAIT"))
+            other.execute(text("SELECT id FROM invoices WHERE id = 'inv_2' FOR UPDATE NOWAIT"))
+            other.rollback()

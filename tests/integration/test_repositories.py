@@ -215,8 +215,16 @@ def test_collection_reads_an_invoice_without_its_lines_and_owes_the_same(
         plain = uow.invoices.get(invoice_id="inv_1", lines=False)
         locked = uow.invoices.lock_for_attempt(attempt_id="att_1")
         missing = uow.invoices.lock_for_attempt(attempt_id="nope")
+        # (locked through its attempt, it comes with the attempt and the account as stored;
+        # read with its account, with the account)
+        assert locked is not None
+        assert locked.attempt == uow.attempts.get(attempt_id="att_1")
+        account = uow.accounts.get(account_id=locked.attempt.account_id)
+        assert locked.account == account
+        assert uow.invoices.get_with_account(invoice_id="inv_1") == (plain, account)
+        assert uow.invoices.get_with_account(invoice_id="nope") is None
     # Then both owe exactly what the full invoice owes, but cannot be printed
-    for summary in (plain, locked):
+    for summary in (plain, locked.invoice):
         assert summary is not None
         assert summary.lines == ()
         assert not summary.has_lines

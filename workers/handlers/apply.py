@@ -72,11 +72,10 @@ def apply_event(uow: UnitOfWork, deps: Deps, *, attempt_id: str, event: Event,
     """Decide and apply `event` within the caller's unit of work (the caller commits)."""
     # Invoice, then attempt: the lock order of renewals and of the collection claim, so two
     # of them on one invoice wait for each other instead of deadlocking.
-    invoice = uow.invoices.lock_for_attempt(attempt_id=attempt_id)
-    if invoice is None:
+    locked = uow.invoices.lock_for_attempt(attempt_id=attempt_id)
+    if locked is None:
         raise UnknownAttempt(attempt_id)
-    attempt = uow.attempts.get_for_update(attempt_id=attempt_id)
-    assert attempt is not None, "attempts are never deleted"
+    invoice, attempt = locked.invoice, locked.attempt
     now = deps.clock.now()
     decision = apply_outcome(
         attempt=attempt, outcome=event, invoice_due=invoice.amount_due,
@@ -91,7 +90,7 @@ def apply_event(uow: UnitOfWork, deps: Deps, *, attempt_id: str, event: Event,
         if not uow.attempts.update(attempt=decision.attempt, expected_status=attempt.status):
             raise RuntimeError(f"attempt {attempt.id} moved under a row lock")
         attempt = decision.attempt
-    account = _AccountOnce(uow, attempt.account_id)
+    account = _Account(locked.account)
     for effect in decision.effects:
         invoice = _apply_effect(uow, deps, effect, attempt=attempt, invoice=invoice, now=now,
                                 after=after, account=account)
@@ -100,7 +99,7 @@ def apply_event(uow: UnitOfWork, deps: Deps, *, attempt_id: str, event: Event,
 
 def _apply_effect(uow: UnitOfWork, deps: Deps, effect: object, *, attempt: PaymentAttempt,
                   invoice: Invoice, now: datetime, after: AfterCommit,
-                  account: _AccountOnce) -> Invoice:
+                  account: _Account) -> Invoice:
     today = now.date()
     match effect:
         case CreditLedger(amount=amount, kind=kind, memo=memo):
@@ -218,21 +217,18 @@ class _AttemptTimes(Sequence[datetime]):
         return len(self._all())
 
 
-class _AccountOnce:
-    """The attempt's account, read at most once while one event's effects are applied."""
+class _Account:
+    """The attempt's account while one event's effects are applied: read with the locks,
+    kept up to date with what the effects change."""
 
-    def __init__(self, uow: UnitOfWork, account_id: str) -> None:
-        self._uow, self._id = uow, account_id
-        self._account: Account | None = None
+    def __init__(self, account: Account) -> None:
+        self._account = account
 
     def get(self) -> Account:
-        if self._account is None:
-            self._account = self._uow.accounts.get(account_id=self._id)
-            assert self._account is not None, "an attempt always has its account"
         return self._account
 
     def changed(self, **changes: Any) -> None:
-        self._account = replace(self.get(), **changes)
+        self._account = replace(self._account, **changes)
 
 
 __all__ = ["AfterCommit", "apply_event", "cancel_active", "notify", "record_event"]

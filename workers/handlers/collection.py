@@ -31,17 +31,16 @@ def route_invoice(deps: Deps, *, invoice_id: str, reason: str = "renewal") -> st
     """
     now = deps.clock.now()
     with deps.uow_factory() as uow:
-        invoice = uow.invoices.get(invoice_id=invoice_id, lines=False)
-        if invoice is None:
+        found = uow.invoices.get_with_account(invoice_id=invoice_id)
+        if found is None:
             raise UnknownInvoice(invoice_id)
+        invoice, account = found
         # One read gives both the active attempt (if any) and the next attempt's number.
         earlier = uow.attempts.list_for_invoice(invoice_id=invoice_id)
         active = next((a for a in earlier if a.status in ACTIVE_STATUSES), None)
         if active is not None:
             attempt = active
         else:
-            account = uow.accounts.get(account_id=invoice.account_id)
-            assert account is not None
             if not _collectable(invoice, account):
                 return None
             attempt = new_attempt(invoice=invoice, account=account, number=len(earlier) + 1,
@@ -94,19 +93,16 @@ def _claim(deps: Deps, *, attempt_id: str) -> tuple[PaymentAttempt, Account, Inv
         # then their scheduled attempts). Locking only the attempt let a renewal read it
         # SCHEDULED, bring the whole amount forward, and fail to cancel it once claimed:
         # the customer was charged for it and asked for it again on the next invoice.
-        invoice = uow.invoices.lock_for_attempt(attempt_id=attempt_id)
-        if invoice is None:
+        locked = uow.invoices.lock_for_attempt(attempt_id=attempt_id)
+        if locked is None:
             raise UnknownAttempt(attempt_id)
-        attempt = uow.attempts.get_for_update(attempt_id=attempt_id)
-        assert attempt is not None, "attempts are never deleted"
+        invoice, attempt, account = locked.invoice, locked.attempt, locked.account
         if attempt.status is not AttemptStatus.SCHEDULED:
             log.info("attempt already %s; nothing to do", attempt.status,
                      extra={"attempt_id": attempt_id})
             return None
         if attempt.scheduled_for is not None and attempt.scheduled_for > now:
             return None  # not due yet: the sweeper sends it when it is
-        account = uow.accounts.get(account_id=attempt.account_id)
-        assert account is not None
         # Re-check just before charging: the invoice may have been paid, carried forward or
         # the method changed since the attempt was scheduled.
         why = _why_not(invoice, account, attempt)

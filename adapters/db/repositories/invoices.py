@@ -15,10 +15,18 @@ from sqlmodel import Session
 
 from adapters.db import mappers
 from adapters.db.repositories._sql import insert_unless_exists, run, table_of
-from adapters.db.tables import InvoiceLineRow, InvoiceRow, InvoiceSequenceRow, PaymentAttemptRow
+from adapters.db.tables import (
+    AccountRow,
+    InvoiceLineRow,
+    InvoiceRow,
+    InvoiceSequenceRow,
+    PaymentAttemptRow,
+)
+from domain.accounts import Account
 from domain.errors import DuplicateInvoice, UnknownInvoice
 from domain.invoices import Invoice, InvoiceKind, InvoiceStatus
 from domain.money import Money
+from domain.ports import LockedAttempt
 
 _INVOICES = table_of(InvoiceRow)
 _C = _INVOICES.c
@@ -30,8 +38,20 @@ _ATTEMPTS = table_of(PaymentAttemptRow)
 #: Hot-path reads, built once; values come as parameters.
 _BY_ID = _ALL.where(_C.id == bindparam("invoice_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
-_OF_ATTEMPT_LOCKED = _ALL.where(_C.id == select(_ATTEMPTS.c.invoice_id).where(
-    _ATTEMPTS.c.id == bindparam("attempt_id")).scalar_subquery()).with_for_update()
+_ACCOUNTS = table_of(AccountRow)
+_WITH_ACCOUNT = (select(*mappers.prefixed(_INVOICES, "i_"), *mappers.prefixed(_ACCOUNTS, "c_"))
+                 .select_from(_INVOICES.join(_ACCOUNTS, _ACCOUNTS.c.id == _C.account_id))
+                 .where(_C.id == bindparam("invoice_id")))
+#: Invoice, attempt and account in one row, the invoice's and attempt's columns locked. The
+#: order of `of` is the order PostgreSQL locks them in: invoice, then attempt (see
+#: LockedAttempt). SQLite has no row locks; its writers are serialised by BEGIN IMMEDIATE.
+_WITH_ATTEMPT_LOCKED = (
+    select(*mappers.prefixed(_INVOICES, "i_"), *mappers.prefixed(_ATTEMPTS, "a_"),
+           *mappers.prefixed(_ACCOUNTS, "c_"))
+    .select_from(_INVOICES.join(_ATTEMPTS, _ATTEMPTS.c.invoice_id == _C.id)
+                 .join(_ACCOUNTS, _ACCOUNTS.c.id == _ATTEMPTS.c.account_id))
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+    .with_for_update(of=[_INVOICES, _ATTEMPTS]))
 _SEQUENCES = table_of(InvoiceSequenceRow)
 
 
@@ -58,9 +78,21 @@ class SqlInvoiceRepository:
     def get_for_update(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
         return self._one(_BY_ID_LOCKED, lines=lines, params={"invoice_id": invoice_id})
 
-    def lock_for_attempt(self, *, attempt_id: str) -> Invoice | None:
-        # One round trip for "which invoice" and "lock it"; the lines are not read.
-        return self._one(_OF_ATTEMPT_LOCKED, lines=False, params={"attempt_id": attempt_id})
+    def get_with_account(self, *, invoice_id: str) -> tuple[Invoice, Account] | None:
+        row = run(self._session, _WITH_ACCOUNT, {"invoice_id": invoice_id}).first()
+        if row is None:
+            return None
+        return (mappers.invoice_from_rows(mappers.Prefixed(row, "i_"), None),
+                mappers.account_from_row(mappers.Prefixed(row, "c_")))
+
+    def lock_for_attempt(self, *, attempt_id: str) -> LockedAttempt | None:
+        row = run(self._session, _WITH_ATTEMPT_LOCKED, {"attempt_id": attempt_id}).first()
+        if row is None:
+            return None
+        return LockedAttempt(
+            invoice=mappers.invoice_from_rows(mappers.Prefixed(row, "i_"), None),
+            attempt=mappers.attempt_from_row(mappers.Prefixed(row, "a_")),
+            account=mappers.account_from_row(mappers.Prefixed(row, "c_")))
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
                         period_start: date) -> Invoice | None:
