@@ -236,7 +236,7 @@ class Pipeline:
         Seeding is not what is measured, so it takes the short way where that changes
         nothing: provider customers, cards and mandates are made in-process by the simulators
         (the same objects and idempotency records the gateways' HTTP onboarding leaves, see
-        `_provision`), accounts and subscriptions go in as two bulk inserts of the rows the
+        `provision`), accounts and subscriptions go in as two bulk inserts of the rows the
         repositories write, and the first invoices are issued by the production renewal
         (`renew_subscription`, one transaction each) on several threads, then a last
         `run_due_renewals` pass issues whatever else is due.
@@ -251,7 +251,7 @@ class Pipeline:
         for index in range(count):
             kind = mix.pick(index)
             account_id = f"acct-{run}-{index:06d}"
-            method = self._provision(account_id, kind, currency)
+            method = self.provision(account_id, kind, currency)
             plan = Plan(interval=Interval.MONTHLY, currency=currency,
                         user_price=Money(1000 + index % 50, currency),
                         number_price=Money(500, currency))
@@ -302,7 +302,7 @@ class Pipeline:
         with ThreadPoolExecutor(max_workers=self.seed_renewal_threads) as pool:
             return [i for issued in pool.map(renew, subscription_ids) for i in issued]
 
-    def _provision(self, account_id: str, kind: str, currency: str) -> PaymentMethod:
+    def provision(self, account_id: str, kind: str, currency: str = "EUR") -> PaymentMethod:
         """The account's provider objects, made in the simulators in-process: the calls (and
         parameters, and idempotency keys) of `StripeGateway.ensure_customer` and
         `GoCardlessGateway.setup_mandate`, minus HTTP."""
