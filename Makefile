@@ -37,6 +37,7 @@ typecheck: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/renewals.py
 
 clean:
