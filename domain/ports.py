@@ -138,11 +138,17 @@ class InvoiceRepository(Protocol):
         """OPEN invoices of the account, oldest first (issue date, period start, number)."""
         ...
 
-    def open_without_attempts(self, *, limit: int,
-                              created_before: datetime | None = None) -> list[str]:
+    def open_without_attempts(self, *, limit: int, created_before: datetime | None = None,
+                              asked_by: datetime | None = None) -> list[str]:
         """Ids of OPEN invoices with an amount due > 0 and no attempt at all (their
         "finalised" message was lost), created before `created_before` if given, oldest
-        first: the sweeper routes them again."""
+        first: the sweeper routes them again. With `asked_by`, only those the sweeper may
+        ask about again by then (see `ask_route_again_at`)."""
+        ...
+
+    def ask_route_again_at(self, *, invoice_ids: Collection[str], at: datetime) -> None:
+        """The sweeper routed these: `open_without_attempts(asked_by=…)` leaves them out
+        until `at` (their route message may still be queued)."""
         ...
 
     def list(self, *, account_id: str | None = None, status: InvoiceStatus | None = None,

@@ -50,6 +50,8 @@ class FakeState:
     attempts: dict[str, PaymentAttempt] = field(default_factory=dict)
     #: The sweeper's "asked; not again before" times (the SQL `recheck_at` column).
     rechecks: dict[str, datetime] = field(default_factory=dict)
+    #: The same for invoices never routed (the SQL `route_recheck_at` column).
+    route_rechecks: dict[str, datetime] = field(default_factory=dict)
     outbox: dict[str, Notification] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     transfers: dict[str, UnmatchedTransfer] = field(default_factory=dict)
@@ -232,14 +234,21 @@ class FakeInvoiceRepository:
                        if i.account_id == account_id and i.status is InvoiceStatus.OPEN),
                       key=lambda i: (i.issued_on, i.period.start, i.number))
 
-    def open_without_attempts(self, *, limit: int,
-                              created_before: datetime | None = None) -> list[str]:
+    def open_without_attempts(self, *, limit: int, created_before: datetime | None = None,
+                              asked_by: datetime | None = None) -> list[str]:
         # The fake keeps no creation time: every invoice counts as old enough.
         routed = {a.invoice_id for a in self._s.attempts.values()}
+        asked = self._s.route_rechecks
         waiting = sorted((i for i in self._s.invoices.values()
                           if i.status is InvoiceStatus.OPEN and i.amount_due.is_positive()
-                          and i.id not in routed), key=lambda i: (i.issued_on, i.id))
+                          and i.id not in routed
+                          and (asked_by is None or i.id not in asked or asked[i.id] <= asked_by)),
+                         key=lambda i: (i.issued_on, i.id))
         return [i.id for i in waiting[:limit]]
+
+    def ask_route_again_at(self, *, invoice_ids: Collection[str], at: datetime) -> None:
+        for invoice_id in invoice_ids:
+            self._s.route_rechecks[invoice_id] = at
 
     def list(self, *, account_id: str | None = None, status: InvoiceStatus | None = None,
              limit: int | None = None) -> list[Invoice]:

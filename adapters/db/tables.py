@@ -173,6 +173,9 @@ class InvoiceRow(SQLModel, table=True):
     dunning_policy: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
+    #: When the sweeper may route it again if it still has no attempt (migration 0006).
+    #: Bookkeeping of the sweeper, not of the invoice: never part of the domain entity.
+    route_recheck_at: datetime | None = _instant(nullable=True)
 
 
 class InvoiceLineRow(SQLModel, table=True):

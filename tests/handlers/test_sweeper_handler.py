@@ -277,6 +277,26 @@ def test_a_just_issued_invoice_is_not_routed_again_while_its_message_may_still_b
     assert doubles.dispatch.messages[-1].args == (issued,)
 
 
+def test_an_invoice_the_sweeper_routed_is_not_routed_again_on_every_pass(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock, doubles: Doubles) -> None:
+    # Given an invoice whose route message was lost, past the lost-message delay
+    subscribe(uow_factory, account=card_account(), started_on=clock.today())
+    [issued] = renew(uow_factory, clock)
+    settings = SweepSettings(lost_after=timedelta(minutes=5))
+    clock.advance(minutes=6)
+    # When the sweeper routes it, and passes again while that message waits behind a backlog
+    first = sweep(doubles.deps, settings=settings)
+    clock.advance(minutes=1)
+    again = sweep(doubles.deps, settings=settings)
+    # Then it was routed once
+    assert (first.routed, again.routed) == (1, 0)
+    # And again once that message, too, is presumed lost
+    clock.advance(minutes=5)
+    assert sweep(doubles.deps, settings=settings).routed == 1
+    assert [m.args for m in doubles.dispatch.messages if m.kind == "route_invoice"] == [
+        (issued,), (issued,)]
+
+
 def test_an_attempt_sent_when_it_was_created_is_not_sent_again_by_the_next_sweep(
         uow_factory: SqlUnitOfWorkFactory, clock: ManualClock, doubles: Doubles) -> None:
     # Given an invoice routed now: its attempt was created due now and its collect sent

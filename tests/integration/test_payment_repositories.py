@@ -210,6 +210,12 @@ def test_the_sweeper_finds_open_invoices_that_were_never_routed(
         # When the sweeper asks which open invoices were never routed
         # Then only inv_2 is
         assert uow.invoices.open_without_attempts(limit=10) == ["inv_2"]
+        # And once the sweeper routed it, not again before the time it set
+        uow.invoices.ask_route_again_at(invoice_ids=["inv_2"], at=NOON + timedelta(minutes=5))
+        assert uow.invoices.open_without_attempts(limit=10, asked_by=NOON) == []
+        assert uow.invoices.open_without_attempts(
+            limit=10, asked_by=NOON + timedelta(minutes=5)) == ["inv_2"]
+        assert uow.invoices.open_without_attempts(limit=10) == ["inv_2"]
 
 
 def test_the_ledger_round_trips_and_sums_to_the_balance(invoiced: SqlUnitOfWorkFactory) -> None:

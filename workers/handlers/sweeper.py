@@ -50,7 +50,8 @@ def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
     now = deps.clock.now()
     with deps.uow_factory() as uow:
         unrouted = uow.invoices.open_without_attempts(limit=settings.batch_size,
-                                                      created_before=now - settings.lost_after)
+                                                      created_before=now - settings.lost_after,
+                                                      asked_by=now)
         newly_due = uow.attempts.due_scheduled(now=now, limit=settings.batch_size,
                                                since=now - 2 * settings.period, asked_by=now)
         lost = uow.attempts.due_scheduled(now=now - settings.lost_after,
@@ -71,6 +72,10 @@ def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
         # Without this every pass re-sent all of them (a debit is pending for days).
         uow.attempts.ask_again_at(attempt_ids=[a.id for a in (*due, *stuck, *pending)],
                                   at=now + settings.lost_after)
+        # Likewise an invoice routed again (one whose routing collects nothing, e.g. its
+        # method is unusable, stays without an attempt: asked once per lost_after, not on
+        # every pass).
+        uow.invoices.ask_route_again_at(invoice_ids=unrouted, at=now + settings.lost_after)
         uow.commit()
     for invoice_id in unrouted:
         deps.dispatch.route_invoice(invoice_id)

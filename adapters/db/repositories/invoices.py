@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import builtins
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, exists, func, literal_column, select, true
+from sqlalchemy import Row, Select, bindparam, exists, func, literal_column, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -121,19 +121,26 @@ class SqlInvoiceRepository:
             statement = statement.limit(limit)
         return self._many(statement)
 
-    def open_without_attempts(self, *, limit: int,
-                              created_before: datetime | None = None) -> builtins.list[str]:
+    def open_without_attempts(self, *, limit: int, created_before: datetime | None = None,
+                              asked_by: datetime | None = None) -> builtins.list[str]:
         due = (_C.total_minor - func.coalesce(_C.amount_paid_minor, 0)
                - func.coalesce(_C.amount_carried_minor, 0))
         no_attempt = ~exists().where(_ATTEMPTS.c.invoice_id == _C.id)
         old_enough = _C.created_at <= created_before if created_before is not None else true()
+        may_ask = (or_(_C.route_recheck_at.is_(None), _C.route_recheck_at <= asked_by)
+                   if asked_by is not None else true())
         rows = run(self._session, select(_C.id)
                    # The literal lets PostgreSQL match the partial index on open invoices
                    # in a generic (prepared) plan too.
                    .where(_C.status == literal_column(f"'{InvoiceStatus.OPEN.value}'"),
-                          due > 0, no_attempt, old_enough)
+                          due > 0, no_attempt, old_enough, may_ask)
                    .order_by(_C.issued_on, _C.id).limit(limit))
         return builtins.list(rows.scalars())
+
+    def ask_route_again_at(self, *, invoice_ids: Collection[str], at: datetime) -> None:
+        if invoice_ids:
+            run(self._session, _INVOICES.update().where(_C.id.in_(builtins.list(invoice_ids)))
+                .values(route_recheck_at=at))
 
     def update_status(self, *, invoice_id: str, status: InvoiceStatus,
                       carried_to: str | None = None) -> None:
