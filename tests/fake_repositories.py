@@ -53,6 +53,8 @@ class FakeState:
     #: The same for invoices never routed (the SQL `route_recheck_at` column).
     route_rechecks: dict[str, datetime] = field(default_factory=dict)
     outbox: dict[str, Notification] = field(default_factory=dict)
+    #: Drains' claims on outbox messages (the SQL `claimed_until` column).
+    outbox_claims: dict[str, datetime] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     transfers: dict[str, UnmatchedTransfer] = field(default_factory=dict)
     webhooks: dict[tuple[str, str], WebhookEvent] = field(default_factory=dict)
@@ -441,6 +443,15 @@ class FakeOutboxRepository:
                   and (max_attempts is None or n.attempts < max_attempts)]
         return sorted(unsent, key=lambda n: (n.created_at, n.id))[:limit]
 
+    def claim_unsent(self, *, now: datetime, until: datetime, limit: int,
+                     max_attempts: int) -> list[Notification]:
+        claims = self._s.outbox_claims
+        free = [n for n in self.unsent(limit=len(self._s.outbox) or 1, max_attempts=max_attempts)
+                if n.id not in claims or claims[n.id] <= now][:limit]
+        for notification in free:
+            claims[notification.id] = until
+        return free
+
     def list_all(self) -> list[Notification]:
         return sorted(self._s.outbox.values(), key=lambda n: (n.created_at, n.id))
 
@@ -448,6 +459,10 @@ class FakeOutboxRepository:
         current = self._existing(notification_id)
         self._s.outbox[notification_id] = replace(current, sent_at=at,
                                                   attempts=current.attempts + 1)
+
+    def mark_sent_many(self, *, notification_ids: Collection[str], at: datetime) -> None:
+        for notification_id in notification_ids:
+            self.mark_sent(notification_id=notification_id, at=at)
 
     def record_failure(self, *, notification_id: str) -> None:
         current = self._existing(notification_id)

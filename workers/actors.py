@@ -13,6 +13,7 @@ import dramatiq
 from dramatiq import Retry
 
 from adapters.broker import configure_broker, get_configured_broker
+from adapters.outbox_doorbell import doorbell_for
 
 broker = get_configured_broker() or configure_broker()
 
@@ -84,9 +85,26 @@ def retry_open_balances(account_id: str) -> None:
 
 
 @dramatiq.actor(queue_name="maintenance", **_common)
+def drain_outbox() -> None:
+    """Send the outbox's queued messages in batches (see adapters/outbox_doorbell.py)."""
+    # Answer first: a message committed from now on asks for a drain of its own.
+    doorbell_for(drain_outbox.broker).answer()
+    rt = runtime.current()
+    report = notifications.send_pending(rt.deps, notifier=rt.notifier)
+    if report.more:
+        _ask_for_drain()  # a long backlog: in several messages, each under the time limit
+
+
+@dramatiq.actor(queue_name="maintenance", **_common)
 def send_notification(notification_id: str) -> None:
-    notifications.send_notification(runtime.deps(), notifier=runtime.current().notifier,
-                                    notification_id=notification_id)
+    """One notification per message, as before drains: a message of that kind still queued
+    when this version starts is served by a drain (which sends it with the others)."""
+    drain_outbox()
+
+
+def _ask_for_drain() -> None:
+    if doorbell_for(drain_outbox.broker).ring():
+        drain_outbox.send()
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=0)
@@ -117,7 +135,8 @@ class ActorDispatcher:
         reconcile_attempt.send(attempt_id)
 
     def send_notification(self, notification_id: str) -> None:
-        send_notification.send(notification_id)
+        # Committed in the outbox: a drain on its way (or asked for now) sends it.
+        _ask_for_drain()
 
     def retry_open_balances(self, account_id: str) -> None:
         retry_open_balances.send(account_id)
@@ -127,7 +146,7 @@ class ActorDispatcher:
 
 
 ACTORS = (route_invoice, collect_card, collect_direct_debit, publish_wire_instructions,
-          reconcile_attempt, retry_open_balances, send_notification, sweep, noop)
+          reconcile_attempt, retry_open_balances, drain_outbox, send_notification, sweep, noop)
 
 
 def rebind(new_broker: dramatiq.Broker) -> None:

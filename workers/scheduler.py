@@ -86,7 +86,8 @@ def renew_due(deps: Deps, *, as_of: date, batch_size: int = 200) -> int:
 
 
 def relay_outbox(deps: Deps, *, older_than: timedelta, limit: int = 500) -> int:
-    """Send again the outbox messages whose `send_notification` message was lost."""
+    """Ask for a drain of the outbox messages still unsent after `older_than` (their drain
+    was lost, or their sending failed and its claim has run out)."""
     cutoff = deps.clock.now() - older_than
     with deps.uow_factory() as uow:
         stale = [n.id for n in uow.outbox.unsent(limit=limit, max_attempts=10)

@@ -298,6 +298,8 @@ class NotificationRow(SQLModel, table=True):
     created_at: datetime = _instant()
     sent_at: datetime | None = _instant(nullable=True)
     attempts: int = 0
+    #: The drain sending it holds it until then (migration 0007); bookkeeping of the drain.
+    claimed_until: datetime | None = _instant(nullable=True)
 
 
 class AuditRow(SQLModel, table=True):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
-from adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from adapters.db.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from domain.clock import at_utc
 from domain.errors import NotFound
 from domain.records import AuditEntry, Notification, UnmatchedTransfer, WebhookEvent
@@ -22,6 +24,14 @@ def a_notification(**overrides: object) -> Notification:
         to_address="billing@acme.example", subject="Votre paiement a échoué",
         body_text="Bonjour…", body_html="<p>Bonjour…</p>", created_at=AT)
     return replace(notification, **overrides)
+
+
+def _queue_receipts(uow: SqlUnitOfWork, count: int) -> None:
+    """`count` notices ntf_000, ntf_001…, one millisecond apart, oldest first."""
+    for index in range(count):
+        uow.outbox.add(notification=a_notification(
+            id=f"ntf_{index:03d}", dedupe_key=f"receipt:{index}",
+            created_at=AT + timedelta(milliseconds=index)))
 
 
 @pytest.fixture
@@ -58,6 +68,42 @@ def test_notices_that_keep_failing_stop_being_offered(with_account: SqlUnitOfWor
         uow.outbox.add(notification=a_notification(attempts=5))
         assert uow.outbox.unsent(limit=10, max_attempts=5) == []
         assert len(uow.outbox.unsent(limit=10, max_attempts=6)) == 1
+
+
+def test_a_drain_claims_the_oldest_unsent_notices_and_no_other_drain_gets_them(
+        with_account: SqlUnitOfWorkFactory) -> None:
+    # Given three queued notices, one sent already and one tried too often
+    with with_account() as uow:
+        _queue_receipts(uow, 3)
+        uow.outbox.add(notification=a_notification(id="ntf_sent", dedupe_key="receipt:sent",
+                                                   sent_at=AT))
+        uow.outbox.add(notification=a_notification(id="ntf_tired", dedupe_key="receipt:t",
+                                                   attempts=10))
+        uow.commit()
+    lease = AT + timedelta(minutes=2)
+
+    def claim(now: object, limit: int = 10) -> list[str]:
+        with with_account() as uow:
+            claimed = uow.outbox.claim_unsent(now=now, until=lease,  # type: ignore[arg-type]
+                                              limit=limit, max_attempts=10)
+            uow.commit()
+        return [n.id for n in claimed]
+
+    # When a drain claims two, and another drain claims while the first holds them
+    assert claim(AT, limit=2) == ["ntf_000", "ntf_001"]
+    assert claim(AT) == ["ntf_002"]
+    # Then nothing is left to claim until the lease is over
+    assert claim(AT + timedelta(minutes=1)) == []
+    # And what was sent leaves the outbox for good, in one statement
+    with with_account() as uow:
+        uow.outbox.mark_sent_many(notification_ids=["ntf_000", "ntf_001"], at=AT)
+        uow.outbox.mark_sent_many(notification_ids=[], at=AT)
+        uow.commit()
+    with with_account() as uow:
+        assert uow.outbox.get(notification_id="ntf_000") == a_notification(
+            id="ntf_000", dedupe_key="receipt:0", created_at=AT, sent_at=AT, attempts=1)
+    # And what was not is claimable again once the lease is over
+    assert claim(lease) == ["ntf_002"]
 
 
 def test_audit_entries_round_trip_in_order(uow_factory: SqlUnitOfWorkFactory) -> None:
@@ -100,3 +146,33 @@ def test_a_webhook_event_is_stored_once_by_provider_and_id(
         assert uow.webhook_events.unprocessed(received_before=AT + timedelta(seconds=1),
                                               limit=10) == [event]
         assert uow.webhook_events.get(provider="stripe", event_id="evt_1") == event
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_drains_claiming_at_the_same_instant_never_share_a_notice(
+        with_account: SqlUnitOfWorkFactory) -> None:
+    # Given 200 queued notices
+    with with_account() as uow:
+        _queue_receipts(uow, 200)
+        uow.commit()
+    start = threading.Barrier(4)
+
+    def drain() -> list[str]:
+        claimed: list[str] = []
+        start.wait()
+        while True:
+            with with_account() as uow:
+                batch = uow.outbox.claim_unsent(now=AT, until=AT + timedelta(minutes=2),
+                                                limit=7, max_attempts=10)
+                uow.commit()
+            if not batch:
+                return claimed
+            claimed += [n.id for n in batch]
+
+    # When four drains claim in small batches at once
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: drain(), range(4)))
+    # Then every notice was claimed exactly once
+    claimed = [notice for result in results for notice in result]
+    assert sorted(claimed) == [f"ntf_{index:03d}" for index in range(200)]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import ColumnElement, and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from adapters.db import mappers
@@ -34,6 +35,24 @@ _NOTIFICATION_BY_ID = _NOTIFICATIONS.select().where(
     _NOTIFICATIONS.c.id == bindparam("notification_id"))
 
 
+def _claimable() -> ColumnElement[bool]:
+    n = _NOTIFICATIONS.c
+    return and_(n.sent_at.is_(None), n.attempts < bindparam("max_attempts"),
+                or_(n.claimed_until.is_(None), n.claimed_until <= bindparam("now")))
+
+
+#: The claim re-tests the conditions on the rows it updates: on PostgreSQL a second claim
+#: that waited for the first one's row locks re-reads them and skips what was just claimed.
+_CLAIM_UNSENT = (
+    _NOTIFICATIONS.update()
+    .where(_NOTIFICATIONS.c.id.in_(
+        select(_NOTIFICATIONS.c.id).where(_claimable())
+        .order_by(_NOTIFICATIONS.c.created_at, _NOTIFICATIONS.c.id)
+        .limit(bindparam("limit"))), _claimable())
+    .values(claimed_until=bindparam("until"))
+    .returning(*_NOTIFICATIONS.c))
+
+
 class SqlOutboxRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -56,6 +75,13 @@ class SqlOutboxRepository:
                                         .limit(limit)))
         return [mappers.notification_from_row(row) for row in rows]
 
+    def claim_unsent(self, *, now: datetime, until: datetime, limit: int,
+                     max_attempts: int) -> list[Notification]:
+        rows = run(self._session, _CLAIM_UNSENT, {"now": now, "until": until, "limit": limit,
+                                                  "max_attempts": max_attempts}).all()
+        return sorted((mappers.notification_from_row(row) for row in rows),
+                      key=lambda n: (n.created_at, n.id))
+
     def list_all(self) -> list[Notification]:
         rows = self._session.exec(fresh(select(NotificationRow).order_by(
             col(NotificationRow.created_at), col(NotificationRow.id))))
@@ -63,6 +89,12 @@ class SqlOutboxRepository:
 
     def mark_sent(self, *, notification_id: str, at: datetime) -> None:
         self._update(notification_id, sent_at=at, attempts=_NOTIFICATIONS.c.attempts + 1)
+
+    def mark_sent_many(self, *, notification_ids: Collection[str], at: datetime) -> None:
+        if notification_ids:
+            run(self._session, _NOTIFICATIONS.update()
+                .where(_NOTIFICATIONS.c.id.in_(list(notification_ids)))
+                .values(sent_at=at, attempts=_NOTIFICATIONS.c.attempts + 1))
 
     def record_failure(self, *, notification_id: str) -> None:
         self._update(notification_id, attempts=_NOTIFICATIONS.c.attempts + 1)
