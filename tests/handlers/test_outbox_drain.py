@@ -93,3 +93,35 @@ def test_a_refused_message_stops_the_drain_and_is_tried_again_after_its_lease(
         refused = uow.outbox.get(notification_id="ntf_002")
     assert refused is not None
     assert refused.attempts == 2
+
+
+class SlowNotifier(RecordingNotifier):
+    """A mail server taking `seconds` per message, on the test's clock."""
+
+    def __init__(self, clock: ManualClock, seconds: float) -> None:
+        super().__init__()
+        self.clock, self.seconds = clock, seconds
+
+    def send(self, *, to: str, subject: str, text: str, html: str | None = None,
+             idempotency_key: str) -> None:
+        self.clock.advance(seconds=self.seconds)
+        super().send(to=to, subject=subject, text=text, html=html,
+                     idempotency_key=idempotency_key)
+
+
+def test_a_slow_mail_server_never_lets_a_message_outlive_its_claim(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock, doubles: Doubles) -> None:
+    # Given ten queued messages and a mail server taking a fifth of the lease per message
+    keys = _queue(uow_factory, clock, 10)
+    notifier = SlowNotifier(clock, seconds=CLAIM_LEASE.total_seconds() / 5)
+    # When a drain runs
+    report = send_pending(doubles.deps, notifier=notifier)
+    # Then it starts no send past half its lease, and says more remain
+    assert report == DrainReport(sent=3, more=True)
+    # And another drain during the lease takes nothing of that batch (the tail is still
+    # claimed), while a drain after it sends the rest, each message once
+    assert send_pending(doubles.deps, notifier=notifier).sent == 0
+    clock.advance(seconds=CLAIM_LEASE.total_seconds())
+    while send_pending(doubles.deps, notifier=notifier).more:
+        clock.advance(seconds=CLAIM_LEASE.total_seconds())
+    assert [m.idempotency_key for m in notifier.messages] == keys

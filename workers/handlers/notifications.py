@@ -23,7 +23,10 @@ log = logging.getLogger("paycollect.notifications")
 BATCH_SIZE = 100
 #: How long a drain holds a batch: a drain that died mid-batch leaves it to the next one after
 #: this; a message whose sending failed waits as long before it is tried again.
-CLAIM_LEASE = timedelta(minutes=2)
+CLAIM_LEASE = timedelta(minutes=5)
+#: A drain starts no send after this much of its lease: a slow mail server (30 s timeouts)
+#: can never make a message outlive its claim and be sent by the next drain too.
+SEND_WITHIN = CLAIM_LEASE / 2
 #: A message tried this often is left for an operator (`paycollect` outbox reports).
 MAX_ATTEMPTS = 10
 
@@ -52,7 +55,11 @@ def send_pending(deps: Deps, *, notifier: Notifier, batch_size: int = BATCH_SIZE
             uow.commit()
         sent: list[str] = []
         failed: str | None = None
+        out_of_time = False
         for notification in batch:
+            if deps.clock.now() >= now + SEND_WITHIN:
+                out_of_time = True  # the rest waits for its lease to end, then a new drain
+                break
             try:
                 notifier.send(to=notification.to_address, subject=notification.subject,
                               text=notification.body_text, html=notification.body_html,
@@ -70,6 +77,8 @@ def send_pending(deps: Deps, *, notifier: Notifier, batch_size: int = BATCH_SIZE
                     uow.outbox.record_failure(notification_id=failed)
                 uow.commit()
         sent_total += len(sent)
+        if out_of_time:
+            return DrainReport(sent=sent_total, more=True)
         if failed is not None or len(batch) < batch_size:
             return DrainReport(sent=sent_total, more=False)
     return DrainReport(sent=sent_total, more=True)
