@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -13,10 +13,11 @@ import pytest
 from adapters.db.engine import create_engine, session_factory
 from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.clock import ManualClock, at_utc
+from domain.records import Notification
 from tests.handlers.doubles import make_doubles
 from tests.handlers.world import card_account, subscribe
 from tests.integration.conftest import clear_tables
-from workers.scheduler import SchedulerSettings, renew_due, tick
+from workers.scheduler import SchedulerSettings, relay_outbox, renew_due, tick
 
 
 def test_a_subscription_missed_for_three_days_gets_its_invoice_dated_on_its_anchor_day(
@@ -80,6 +81,28 @@ def _scheduler_process(database_url: str, start: multiprocessing.synchronize.Eve
     renew_due(doubles.deps, as_of=AS_OF, batch_size=7)
     results.put([m.target for m in doubles.dispatch.of("route_invoice")])
     engine.dispose()
+
+
+def test_the_relay_asks_again_for_messages_left_unsent_past_the_delay(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+    # Given three queued messages: one old, one recent, one old but sent
+    doubles = make_doubles(uow_factory=uow_factory, clock=clock)
+    with uow_factory() as uow:
+        uow.accounts.add(account=card_account())
+        for name, minutes_ago, sent in (("old", 10, False), ("new", 1, False),
+                                        ("done", 10, True)):
+            created = clock.now() - timedelta(minutes=minutes_ago)
+            uow.outbox.add(notification=Notification(
+                id=f"ntf_{name}", account_id="acc_card", kind="payment_receipt",
+                dedupe_key=f"payment_receipt:{name}", to_address="billing@acme.example",
+                subject="Receipt", body_text="Thank you", created_at=created,
+                sent_at=created if sent else None))
+        uow.commit()
+    # When the relay runs with a five-minute delay
+    relayed = relay_outbox(doubles.deps, older_than=timedelta(minutes=5))
+    # Then only the old unsent one is asked for again (its drain was lost)
+    assert relayed == 1
+    assert [m.target for m in doubles.dispatch.of("send_notification")] == ["ntf_old"]
 
 
 @pytest.mark.postgres
