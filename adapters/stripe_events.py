@@ -39,6 +39,8 @@ class PaymentChange:
     event: Outcome | Reversal | ReversalCancelled
     attempt_id: str | None
     intent_id: str | None
+    #: The charge, for events that name no PaymentIntent (disputes under older API versions).
+    charge_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,7 @@ def _refund(charge: Json, event: Json, attempt_id: str | None) -> PaymentChange 
     ref = newest or f"{charge.get('id')}:refunded:{charge.get('amount_refunded')}"
     amount = from_stripe_amount(delta, str(charge["currency"]))
     return PaymentChange(Reversal(ReversalKind.REFUND, amount, ref, "refund"), attempt_id,
-                         _str(charge.get("payment_intent")))
+                         _str(charge.get("payment_intent")), _str(charge.get("id")))
 
 
 def _dispute(dispute: Json, kind: str, attempt_id: str | None) -> PaymentChange | None:
@@ -111,14 +113,14 @@ def _dispute(dispute: Json, kind: str, attempt_id: str | None) -> PaymentChange 
     if ref is None:
         return None
     amount = from_stripe_amount(int(dispute["amount"]), str(dispute["currency"]))
-    intent = _str(dispute.get("payment_intent"))
+    intent, charge = _str(dispute.get("payment_intent")), _str(dispute.get("charge"))
     reason = str(dispute.get("reason") or "dispute")
     status = dispute.get("status")
     if kind == "charge.dispute.closed" and status in ("won", "warning_closed"):
         return PaymentChange(ReversalCancelled(amount, ref, f"dispute {status}"), attempt_id,
-                             intent)
+                             intent, charge)
     return PaymentChange(Reversal(ReversalKind.CHARGEBACK, amount, ref, reason), attempt_id,
-                         intent)
+                         intent, charge)
 
 
 def method_change(event: Json) -> MethodChange | None:

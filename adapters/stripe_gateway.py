@@ -189,6 +189,17 @@ class StripeGateway:
             return NotFound()
         return outcome_of(min(found, key=lambda pi: _STATUS_RANK.get(pi.status, 3)))
 
+    def intent_of_charge(self, *, charge_id: str) -> str | None:
+        """The PaymentIntent of `charge_id` (None: unknown charge, no intent, or unreachable:
+        a webhook waiting for it is parked and tried again)."""
+        try:
+            charge = self._retry.run(lambda: self._client.v1.charges.retrieve(charge_id))
+        except (*SDK_TRANSIENT, stripe.InvalidRequestError):
+            return None
+        except stripe.StripeError as exc:
+            raise _misconfigured(exc) from exc
+        return _field(charge, "payment_intent")
+
     def _listed(self, customer: str, attempt_id: str) -> list[stripe.PaymentIntent]:
         page = self._client.v1.payment_intents.list({"customer": customer, "limit": 100})
         return [pi for pi in page.auto_paging_iter() if _attempt_of(pi) == attempt_id]

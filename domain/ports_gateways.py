@@ -22,6 +22,11 @@ class CardGateway(Protocol):
 
     def find_payment(self, *, attempt_id: str) -> Outcome: ...
 
+    def intent_of_charge(self, *, charge_id: str) -> str | None:
+        """The payment (PaymentIntent) a charge belongs to; None if the provider does not know
+        the charge or cannot be reached (the caller tries again later)."""
+        ...
+
 
 class DirectDebitGateway(Protocol):
     def collect(self, *, attempt_id: str, mandate_id: str, amount: Money, invoice_id: str,

@@ -47,6 +47,9 @@ class NoProviders:
     def find_payment(self, *, attempt_id: str, mandate_id: str | None = None) -> Outcome:
         raise self._refuse()
 
+    def intent_of_charge(self, *, charge_id: str) -> str | None:
+        raise self._refuse()
+
     def collect(self, *, attempt_id: str, mandate_id: str, amount: Money, invoice_id: str,
                 account_id: str, charge_date: date | None = None) -> Outcome:
         raise self._refuse()

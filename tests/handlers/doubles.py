@@ -127,7 +127,8 @@ class _Scripted:
 
 class ScriptedCardGateway:
     """`CardGateway`: `charge` answers `charges` in order (default: Charged in full);
-    `find_payment` answers `lookups` in order (default: NotFound)."""
+    `find_payment` answers `lookups` in order (default: NotFound); `intent_of_charge` reads
+    `intents_of_charges` (charge id → PaymentIntent id)."""
 
     def __init__(self, *charges: Script, lookups: Iterable[Script] = (),
                  during: Callable[[Call], None] | None = None) -> None:
@@ -135,6 +136,7 @@ class ScriptedCardGateway:
         self._lookup = _Scripted(default=NotFound(), script=list(lookups))
         self.during = during
         self.order: list[str] = []  # invoice ids, in the order they were charged
+        self.intents_of_charges: dict[str, str] = {}
 
     def script(self, *charges: Script) -> None:
         self._charge.script.extend(charges)
@@ -169,6 +171,9 @@ class ScriptedCardGateway:
 
     def find_payment(self, *, attempt_id: str) -> Outcome:
         return self._lookup.answer(Call("find_payment", attempt_id=attempt_id))
+
+    def intent_of_charge(self, *, charge_id: str) -> str | None:
+        return self.intents_of_charges.get(charge_id)
 
 
 class ScriptedDirectDebitGateway:

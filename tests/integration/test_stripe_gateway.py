@@ -202,6 +202,20 @@ def test_a_refund_is_made_once_per_key(stripe_sim: StripeSim) -> None:
     assert over.code == "charge_already_refunded"
 
 
+def test_a_charge_names_its_payment_intent(stripe_sim: StripeSim) -> None:
+    # Given a paid attempt, and the charge Stripe made for it
+    gateway = make_gateway(stripe_sim.url)
+    paid = charge(gateway, *onboard(gateway))
+    assert isinstance(paid, Charged)
+    client = stripe.StripeClient(API_KEY, base_addresses={"api": stripe_sim.url})
+    charge_id = client.v1.payment_intents.retrieve(paid.provider_ref).latest_charge
+    assert isinstance(charge_id, str)
+    # When the gateway is asked whose charge it is (an old-API dispute names only the charge)
+    # Then it answers with the PaymentIntent, and None for a charge Stripe does not know
+    assert gateway.intent_of_charge(charge_id=charge_id) == paid.provider_ref
+    assert gateway.intent_of_charge(charge_id="ch_unknown") is None
+
+
 def test_onboarding_the_same_account_twice_returns_the_same_ids(stripe_sim: StripeSim) -> None:
     gateway = make_gateway(stripe_sim.url)
     assert onboard(gateway) == onboard(gateway)

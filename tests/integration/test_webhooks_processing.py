@@ -58,6 +58,44 @@ def test_a_chargeback_after_payout_reopens_the_balance_and_the_next_invoice_carr
     assert carried.status is InvoiceStatus.CARRIED_FORWARD
 
 
+def test_a_dispute_naming_only_the_charge_is_matched_through_stripe(world: World) -> None:
+    # Given a card invoice collected in full, and the charge Stripe made for it
+    account = world.card_customer()
+    world.collect(world.renew())
+    [invoice] = world.invoices(account)
+    [paid] = world.attempts(invoice.id)
+    simulator = world.system.providers.stripe_sim
+    assert simulator is not None
+    intent = simulator.store.table("payment_intents")[str(paid.provider_ref)]
+    # When a dispute arrives under an older API version: the charge, no PaymentIntent
+    body = stripe_body(stripe_event("charge.dispute.created", object_changes={
+        "payment_intent": None, "charge": intent["latest_charge"],
+        "amount": paid.amount.minor, "currency": "eur"}))
+    assert world.post_stripe(body, stripe_headers(body)).status_code == 200
+    world.settle()
+    # Then Stripe is asked which payment the charge was, and the chargeback is applied
+    assert world.attempts(invoice.id)[0].status is AttemptStatus.REVERSED
+    assert world.ledger_sum(account) == invoice.total.minor
+
+
+def test_a_dispute_on_a_charge_stripe_does_not_know_is_parked(world: World) -> None:
+    # Given a collected card invoice
+    account = world.card_customer()
+    world.collect(world.renew())
+    [invoice] = world.invoices(account)
+    # When a dispute names only a charge Stripe cannot find
+    body = stripe_body(stripe_event("charge.dispute.created", object_changes={
+        "payment_intent": None, "charge": "ch_unknown", "amount": 100, "currency": "eur"}))
+    assert world.post_stripe(body, stripe_headers(body)).status_code == 200
+    world.settle()
+    # Then nothing changes; the event waits to be tried again
+    assert world.attempts(invoice.id)[0].status is AttemptStatus.SUCCEEDED
+    assert world.ledger_sum(account) == 0
+    with world.deps.uow_factory() as uow:
+        stored = uow.webhook_events.list(provider="stripe", limit=100)
+    assert [e.status for e in stored if e.type == "charge.dispute.created"] == ["parked"]
+
+
 def test_the_same_dispute_delivered_twice_debits_once(world: World) -> None:
     # Given a collected card invoice
     account = world.card_customer()

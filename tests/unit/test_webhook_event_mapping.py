@@ -55,6 +55,18 @@ def test_a_won_dispute_cancels_the_chargeback_of_the_same_dispute() -> None:
                                              "dispute won")
 
 
+def test_a_dispute_under_an_older_api_version_names_its_charge() -> None:
+    # Given a dispute without its PaymentIntent (API versions before disputes carried one)
+    event = stripe_event("charge.dispute.created",
+                         object_changes={"payment_intent": None, "charge": "ch_old"})
+    # When it is mapped
+    change = stripe_events.payment_change(event)
+    # Then it is a chargeback with no PaymentIntent, naming the charge to look it up by
+    assert change is not None
+    assert isinstance(change.event, Reversal)
+    assert (change.intent_id, change.charge_id) == (None, "ch_old")
+
+
 def test_a_failure_after_confirmation_is_a_late_failure_whatever_the_arrival_order() -> None:
     # Given a payment confirmed, then failed
     confirmed = gocardless_event("payments", "confirmed", link="PM1",

@@ -19,11 +19,16 @@ def on_payment(deps: Deps, stored: WebhookEvent) -> Result:
     change = stripe_events.payment_change(stored.payload)
     if change is None:
         return Handled("nothing to apply")
+    intent = change.intent_id
+    if intent is None and change.attempt_id is None and change.charge_id is not None:
+        # Older API versions name only the charge on a dispute: ask Stripe for its payment.
+        intent = deps.card.intent_of_charge(charge_id=change.charge_id)
     with deps.uow_factory() as uow:
-        attempt = find_attempt(uow, attempt_id=change.attempt_id, provider_ref=change.intent_id)
+        attempt = find_attempt(uow, attempt_id=change.attempt_id, provider_ref=intent)
     if attempt is None:
-        # The synchronous response may not be recorded yet, or the event names only a charge.
-        return Parked(f"no attempt for {change.intent_id or stored.resource_id} yet")
+        # The synchronous response may not be recorded yet, or Stripe could not say which
+        # payment the charge belongs to: parked, and tried again.
+        return Parked(f"no attempt for {intent or stored.resource_id} yet")
     return Handled(record_event(deps, attempt_id=attempt.id, event=change.event).note)
 
 
