@@ -9,6 +9,8 @@ from jinja2 import UndefinedError
 
 from adapters.bank_details import DEMO_BANK_DETAILS
 from adapters.notices import NoticeKind, render_notice
+from domain import dunning
+from domain.events import CustomerMessage
 from domain.money import Money
 
 CONTEXT = {
@@ -20,6 +22,14 @@ CONTEXT = {
     "reference": "RF18 5390 0754 7034",
     "bank": DEMO_BANK_DETAILS["EUR"],
 }
+
+
+def test_every_message_the_domain_sends_has_a_template_and_no_other() -> None:
+    # The templates' kinds repeat the domain's: they must not drift apart (a message kind
+    # without a template would fail only when the first customer is due to receive it)
+    domain_kinds = {*CustomerMessage, *dunning.NoticeKind}
+    assert {str(kind) for kind in NoticeKind} == {str(kind) for kind in domain_kinds} | {
+        NoticeKind.WIRE_INSTRUCTIONS.value}  # published by the wire gateway, not the domain
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
