@@ -104,17 +104,6 @@ class LockedAttempt:
     account: Account
 
 
-@dataclass(frozen=True)
-class InvoiceToRoute:
-    """What routing an invoice reads (read, not locked: the one-active-attempt index decides
-    between two routers)."""
-
-    invoice: Invoice  # without its lines (`stored_charges` set)
-    account: Account
-    attempts: int  # how many it has had, active or not
-    active: PaymentAttempt | None
-
-
 class InvoiceRepository(Protocol):
     def add_with_lines(self, *, invoice: Invoice) -> None:
         """Insert the invoice and its lines. Raises DuplicateInvoice if one of the same
@@ -131,9 +120,8 @@ class InvoiceRepository(Protocol):
         """`get`, locking the row until the transaction ends (SELECT … FOR UPDATE)."""
         ...
 
-    def for_routing(self, *, invoice_id: str) -> InvoiceToRoute | None:
-        """The invoice without its lines, its account, how many attempts it has had and its
-        active one, in one round trip (None: no such invoice)."""
+    def get_with_account(self, *, invoice_id: str) -> tuple[Invoice, Account] | None:
+        """The invoice without its lines, and its account, in one round trip."""
         ...
 
     def lock_for_attempt(self, *, attempt_id: str) -> LockedAttempt | None:

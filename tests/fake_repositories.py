@@ -23,7 +23,7 @@ from domain.ledger import LedgerEntry
 from domain.money import CurrencyMismatch, Money
 from domain.outcomes import DeclineKind
 from domain.payments import ACTIVE_STATUSES, IN_FLIGHT_STATUSES, AttemptStatus, PaymentAttempt
-from domain.ports import InvoiceToRoute, LockedAttempt
+from domain.ports import LockedAttempt
 from domain.records import (
     AuditEntry,
     BankTransaction,
@@ -205,14 +205,11 @@ class FakeInvoiceRepository:
     def get_for_update(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
         return self.get(invoice_id=invoice_id, lines=lines)
 
-    def for_routing(self, *, invoice_id: str) -> InvoiceToRoute | None:
+    def get_with_account(self, *, invoice_id: str) -> tuple[Invoice, Account] | None:
         invoice = self.get(invoice_id=invoice_id, lines=False)
         if invoice is None:
             return None
-        attempts = [a for a in self._s.attempts.values() if a.invoice_id == invoice_id]
-        active = next((a for a in attempts if a.status in ACTIVE_STATUSES), None)
-        return InvoiceToRoute(invoice=invoice, account=self._s.accounts[invoice.account_id],
-                              attempts=len(attempts), active=active)
+        return invoice, self._s.accounts[invoice.account_id]
 
     def lock_for_attempt(self, *, attempt_id: str) -> LockedAttempt | None:
         attempt = self._s.attempts.get(attempt_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import FromClause, Label, Row
+from sqlalchemy import Label, Row, Table
 
 from adapters.db.tables import (
     AccountRow,
@@ -38,7 +38,7 @@ from domain.records import (
 from domain.subscriptions import Subscription, SubscriptionStatus
 
 
-def prefixed(table: FromClause, prefix: str) -> list[Label[Any]]:
+def prefixed(table: Table, prefix: str) -> list[Label[Any]]:
     """The table's columns labelled `prefix` + name, for a row joining several tables."""
     return [column.label(prefix + column.name) for column in table.columns]
 

@@ -284,26 +284,3 @@ def test_locking_an_attempt_locks_its_invoice_and_itself_but_not_the_account(
             other.execute(text("SELECT id FROM accounts WHERE id = 'acc_1' FOR UPDATE NOWAIT"))
             other.execute(text("SELECT id FROM invoices WHERE id = 'inv_2' FOR UPDATE NOWAIT"))
             other.rollback()
-
-
-def test_routing_reads_how_many_attempts_an_invoice_had_and_its_active_one(
-        invoiced: SqlUnitOfWorkFactory) -> None:
-    with invoiced() as uow:
-        # Given inv_1 with two failed attempts, inv_2 with none
-        for number in (1, 2):
-            uow.attempts.add(attempt=an_attempt(id=f"att_{number}", number=number,
-                                                status=AttemptStatus.FAILED))
-        # When routing reads them
-        first, second = (uow.invoices.for_routing(invoice_id=i) for i in ("inv_1", "inv_2"))
-        # Then the counts are right and neither has an active attempt
-        assert first is not None
-        assert second is not None
-        assert (first.attempts, first.active, second.attempts, second.active) == (
-            2, None, 0, None)
-        assert first.account == uow.accounts.get(account_id="acc_1")
-        # And once a retry is scheduled, it is the active one
-        uow.attempts.add(attempt=an_attempt(id="att_3", number=3))
-        again = uow.invoices.for_routing(invoice_id="inv_1")
-        assert again is not None
-        assert (again.attempts, again.active) == (
-            3, uow.attempts.get(attempt_id="att_3"))

@@ -15,7 +15,6 @@ from domain.clock import at_utc
 from domain.errors import DuplicateInvoice, UnknownAccount, UnknownInvoice
 from domain.invoices import InvoiceKind, InvoiceStatus, Period
 from domain.plans import Interval, UnitKind
-from domain.ports import InvoiceToRoute
 from domain.seats import SeatChange
 from domain.subscriptions import SubscriptionStatus
 from domain.usage import UsageRecord
@@ -217,14 +216,13 @@ def test_collection_reads_an_invoice_without_its_lines_and_owes_the_same(
         locked = uow.invoices.lock_for_attempt(attempt_id="att_1")
         missing = uow.invoices.lock_for_attempt(attempt_id="nope")
         # (locked through its attempt, it comes with the attempt and the account as stored;
-        # read for routing, with the account, its attempt count and its active attempt)
+        # read with its account, with the account)
         assert locked is not None
         assert locked.attempt == uow.attempts.get(attempt_id="att_1")
         account = uow.accounts.get(account_id=locked.attempt.account_id)
         assert locked.account == account
-        assert uow.invoices.for_routing(invoice_id="inv_1") == InvoiceToRoute(
-            invoice=plain, account=account, attempts=1, active=locked.attempt)
-        assert uow.invoices.for_routing(invoice_id="nope") is None
+        assert uow.invoices.get_with_account(invoice_id="inv_1") == (plain, account)
+        assert uow.invoices.get_with_account(invoice_id="nope") is None
     # Then both owe exactly what the full invoice owes, but cannot be printed
     for summary in (plain, locked.invoice):
         assert summary is not None

@@ -17,7 +17,7 @@ from domain.accounts import Account, MethodType
 from domain.errors import AttemptAlreadyActive, UnknownAttempt, UnknownInvoice
 from domain.invoices import Invoice, InvoiceStatus
 from domain.outcomes import CancelRequested, Outcome, ProviderEvent, TransientFailure, Unknown
-from domain.payments import AttemptStatus, PaymentAttempt
+from domain.payments import ACTIVE_STATUSES, AttemptStatus, PaymentAttempt
 from workers.handlers.apply import AfterCommit, apply_event, record_event
 from workers.handlers.deps import Deps
 
@@ -31,17 +31,19 @@ def route_invoice(deps: Deps, *, invoice_id: str, reason: str = "renewal") -> st
     """
     now = deps.clock.now()
     with deps.uow_factory() as uow:
-        # One read: the invoice, its account, its active attempt and the next one's number.
-        found = uow.invoices.for_routing(invoice_id=invoice_id)
+        found = uow.invoices.get_with_account(invoice_id=invoice_id)
         if found is None:
             raise UnknownInvoice(invoice_id)
-        invoice, account = found.invoice, found.account
-        if found.active is not None:
-            attempt = found.active
+        invoice, account = found
+        # One read gives both the active attempt (if any) and the next attempt's number.
+        earlier = uow.attempts.list_for_invoice(invoice_id=invoice_id)
+        active = next((a for a in earlier if a.status in ACTIVE_STATUSES), None)
+        if active is not None:
+            attempt = active
         else:
             if not _collectable(invoice, account):
                 return None
-            attempt = new_attempt(invoice=invoice, account=account, number=found.attempts + 1,
+            attempt = new_attempt(invoice=invoice, account=account, number=len(earlier) + 1,
                                   now=now, retry_schedule=deps.retry_policy.schedule_days,
                                   reason=reason)
             try:

@@ -8,18 +8,7 @@ from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Row,
-    Select,
-    and_,
-    bindparam,
-    exists,
-    func,
-    literal_column,
-    or_,
-    select,
-    true,
-)
+from sqlalchemy import Row, Select, bindparam, exists, func, literal_column, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -33,11 +22,11 @@ from adapters.db.tables import (
     InvoiceSequenceRow,
     PaymentAttemptRow,
 )
+from domain.accounts import Account
 from domain.errors import DuplicateInvoice, UnknownInvoice
 from domain.invoices import Invoice, InvoiceKind, InvoiceStatus
 from domain.money import Money
-from domain.payments import ACTIVE_STATUSES
-from domain.ports import InvoiceToRoute, LockedAttempt
+from domain.ports import LockedAttempt
 
 _INVOICES = table_of(InvoiceRow)
 _C = _INVOICES.c
@@ -50,18 +39,9 @@ _ATTEMPTS = table_of(PaymentAttemptRow)
 _BY_ID = _ALL.where(_C.id == bindparam("invoice_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
 _ACCOUNTS = table_of(AccountRow)
-_ACTIVE = _ATTEMPTS.alias("active")
-#: Routing's read: at most one active attempt per invoice (the partial unique index), so the
-#: outer join yields one row.
-_TO_ROUTE = (
-    select(*mappers.prefixed(_INVOICES, "i_"), *mappers.prefixed(_ACCOUNTS, "c_"),
-           *mappers.prefixed(_ACTIVE, "a_"),
-           select(func.count()).where(_ATTEMPTS.c.invoice_id == _C.id)
-           .scalar_subquery().label("attempt_count"))
-    .select_from(_INVOICES.join(_ACCOUNTS, _ACCOUNTS.c.id == _C.account_id)
-                 .outerjoin(_ACTIVE, and_(_ACTIVE.c.invoice_id == _C.id, _ACTIVE.c.status.in_(
-                     sorted(status.value for status in ACTIVE_STATUSES)))))
-    .where(_C.id == bindparam("invoice_id")))
+_WITH_ACCOUNT = (select(*mappers.prefixed(_INVOICES, "i_"), *mappers.prefixed(_ACCOUNTS, "c_"))
+                 .select_from(_INVOICES.join(_ACCOUNTS, _ACCOUNTS.c.id == _C.account_id))
+                 .where(_C.id == bindparam("invoice_id")))
 #: Invoice, attempt and account in one row, the invoice's and attempt's columns locked. The
 #: order of `of` is the order PostgreSQL locks them in: invoice, then attempt (see
 #: LockedAttempt). SQLite has no row locks; its writers are serialised by BEGIN IMMEDIATE.
@@ -98,16 +78,12 @@ class SqlInvoiceRepository:
     def get_for_update(self, *, invoice_id: str, lines: bool = True) -> Invoice | None:
         return self._one(_BY_ID_LOCKED, lines=lines, params={"invoice_id": invoice_id})
 
-    def for_routing(self, *, invoice_id: str) -> InvoiceToRoute | None:
-        row = run(self._session, _TO_ROUTE, {"invoice_id": invoice_id}).first()
+    def get_with_account(self, *, invoice_id: str) -> tuple[Invoice, Account] | None:
+        row = run(self._session, _WITH_ACCOUNT, {"invoice_id": invoice_id}).first()
         if row is None:
             return None
-        active = (None if row.a_id is None
-                  else mappers.attempt_from_row(mappers.Prefixed(row, "a_")))
-        return InvoiceToRoute(
-            invoice=mappers.invoice_from_rows(mappers.Prefixed(row, "i_"), None),
-            account=mappers.account_from_row(mappers.Prefixed(row, "c_")),
-            attempts=int(row.attempt_count), active=active)
+        return (mappers.invoice_from_rows(mappers.Prefixed(row, "i_"), None),
+                mappers.account_from_row(mappers.Prefixed(row, "c_")))
 
     def lock_for_attempt(self, *, attempt_id: str) -> LockedAttempt | None:
         row = run(self._session, _WITH_ATTEMPT_LOCKED, {"attempt_id": attempt_id}).first()
