@@ -438,9 +438,11 @@ class FakeOutboxRepository:
     def get(self, *, notification_id: str) -> Notification | None:
         return self._s.outbox.get(notification_id)
 
-    def unsent(self, *, limit: int, max_attempts: int | None = None) -> list[Notification]:
+    def unsent(self, *, limit: int, max_attempts: int | None = None,
+               min_attempts: int | None = None) -> list[Notification]:
         unsent = [n for n in self._s.outbox.values() if n.sent_at is None
-                  and (max_attempts is None or n.attempts < max_attempts)]
+                  and (max_attempts is None or n.attempts < max_attempts)
+                  and (min_attempts is None or n.attempts >= min_attempts)]
         return sorted(unsent, key=lambda n: (n.created_at, n.id))[:limit]
 
     def claim_unsent(self, *, now: datetime, until: datetime, limit: int,
@@ -463,6 +465,13 @@ class FakeOutboxRepository:
     def mark_sent_many(self, *, notification_ids: Collection[str], at: datetime) -> None:
         for notification_id in notification_ids:
             self.mark_sent(notification_id=notification_id, at=at)
+
+    def release(self, *, notification_ids: Collection[str]) -> None:
+        for notification_id in notification_ids:
+            current = self._existing(notification_id)
+            if current.sent_at is None:
+                self._s.outbox[notification_id] = replace(current, attempts=0)
+                self._s.outbox_claims.pop(notification_id, None)
 
     def record_failure(self, *, notification_id: str) -> None:
         current = self._existing(notification_id)

@@ -7,15 +7,12 @@ functions): it parses arguments, prints a rich table or `--json`, and maps error
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
 from domain.accounts import MethodType
 from domain.invoices import InvoiceStatus
-from workers.cli_support import console, default_actor, handled, ops, print_json
+from workers.cli_support import console, default_actor, handled, ops, print_json, print_table
 from workers.operations import actions, queries
 from workers.operations.errors import BadArgument, Refused
 from workers.operations.parsing import parse_amount, parse_choice, parse_date, parse_since
@@ -29,15 +26,6 @@ wires_app = typer.Typer(no_args_is_help=True, help="Bank wires received.")
 ACTOR = typer.Option(None, "--actor", help="Who acts (audit log); default: login name")
 JSON = typer.Option(False, "--json", help="Print JSON instead of a table")
 ATTEMPT_IDS = typer.Argument(None, help="attempt ids")
-
-
-def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*["" if cell is None else str(cell) for cell in row])
-    console().print(table)
 
 
 @payments_app.command("failed")
@@ -56,7 +44,7 @@ def payments_failed(ctx: typer.Context,
     if as_json:
         print_json(rows)
         return
-    _table("Failed payments",
+    print_table("Failed payments",
            ["attempt", "account", "invoice", "amount", "method", "class", "code", "attempts",
             "next retry"],
            [[r["attempt"], r["account"], r["invoice"], r["amount"], r["method"],
@@ -98,7 +86,7 @@ def payments_requeue(ctx: typer.Context,
     if as_json:
         print_json([r.as_dict() for r in results])
     else:
-        _table("Re-queue" + (" (dry run)" if dry_run else ""),
+        print_table("Re-queue" + (" (dry run)" if dry_run else ""),
                ["attempt", "outcome", "new attempt", "why"],
                [[r.attempt, r.outcome, r.new_attempt or "-", r.message] for r in results])
         if not results:
@@ -121,7 +109,7 @@ def invoices_list(ctx: typer.Context, account: str | None = typer.Option(None),
     if as_json:
         print_json(rows)
         return
-    _table("Invoices", ["number", "account", "issued", "kind", "total", "due", "status", "id"],
+    print_table("Invoices", ["number", "account", "issued", "kind", "total", "due", "status", "id"],
            [[r["number"], r["account"], r["issued_on"], r["kind"], r["total"],
              r["amount_due"], r["status"], r["id"]] for r in rows])
 
@@ -158,7 +146,7 @@ def accounts_show(ctx: typer.Context, account_id: str = typer.Argument(...),
     out.print(f"payment method: {method['type']}"
               + (f" ({method['scheme']})" if method["scheme"] else "")
               + ("" if method["usable"] else "  [red]unusable: a new method is needed[/red]"))
-    _table(f"Ledger ({doc['currency']}, minor units)",
+    print_table(f"Ledger ({doc['currency']}, minor units)",
            ["on", "kind", "invoice", "amount", "balance", "memo"],
            [[e["on"], e["kind"], e["invoice"], e["amount_minor"], e["balance_minor"], e["memo"]]
             for e in doc["ledger"]])
@@ -217,6 +205,7 @@ def wires_receive(ctx: typer.Context, reference: str = typer.Option(..., help="a
 
 def register(app: typer.Typer) -> None:
     """Add the operators' commands to the `paycollect` app."""
+    from workers.cli_outbox import outbox_app
     from workers.cli_system import dead_letters_app, scheduler, worker
 
     app.add_typer(payments_app, name="payments")
@@ -225,5 +214,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(renewals_app, name="renewals")
     app.add_typer(wires_app, name="wires")
     app.add_typer(dead_letters_app, name="dead-letters")
+    app.add_typer(outbox_app, name="outbox")
     app.command(name="worker")(worker)
     app.command(name="scheduler")(scheduler)

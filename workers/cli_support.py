@@ -111,5 +111,17 @@ def console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 200)
 
 
+def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """A rich table; None cells print empty."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if cell is None else str(cell) for cell in row])
+    console().print(table)
+
+
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))

@@ -15,7 +15,7 @@ import typer
 
 from adapters.broker import QUEUES
 from domain.dunning import DunningPolicy, InvalidDunningSchedule
-from workers.cli_support import console, handled, ops, print_json
+from workers.cli_support import handled, ops, print_json, print_table
 from workers.config import Settings
 from workers.operations import dead_letters
 from workers.operations.errors import BadArgument, ServiceUnavailable
@@ -39,15 +39,9 @@ def dead_letters_list(ctx: typer.Context,
     if as_json:
         print_json(rows)
         return
-    from rich.table import Table
-
-    table = Table(title="Dead letters")
-    for column in ("id", "queue", "actor", "args", "retries", "died at", "error"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(r["id"], r["queue"], r["actor"], ", ".join(map(str, r["args"])),
-                      str(r["retries"]), r["died_at"], " ".join(r["error"] or []))
-    console().print(table)
+    print_table("Dead letters", ["id", "queue", "actor", "args", "retries", "died at", "error"],
+                [[r["id"], r["queue"], r["actor"], ", ".join(map(str, r["args"])), r["retries"],
+                  r["died_at"], " ".join(r["error"] or [])] for r in rows])
 
 
 @dead_letters_app.command("requeue")

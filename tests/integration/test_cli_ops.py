@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from domain.records import Notification
 from tests.integration.ops_world import OpsWorld, build_world
 from workers.cli import app
 
@@ -345,3 +346,65 @@ def test_scheduler_rejects_a_malformed_dunning_schedule(world: OpsWorld) -> None
     result = CliRunner().invoke(app, ["scheduler", "--once"], obj=ctx)
     assert result.exit_code == 2
     assert "DUNNING_SCHEDULE_DAYS" in result.stderr
+
+
+# --- outbox -----------------------------------------------------------------------------------
+
+def _queue_messages(world: OpsWorld) -> None:
+    """Three unsent messages for acc_soft: one waiting, one given up, and one sent."""
+    created = world.clock.now()
+    with world.deps.uow_factory() as uow:
+        for name, tries, sent in (("waiting", 1, False), ("given_up", 10, False),
+                                  ("sent", 1, True)):
+            uow.outbox.add(notification=Notification(
+                id=f"ntf_{name}", account_id="acc_soft", kind="payment_failed",
+                dedupe_key=f"payment_failed:{name}", to_address="billing@soft.example",
+                subject="Payment failed", body_text="…", created_at=created,
+                sent_at=created if sent else None, attempts=tries))
+        uow.commit()
+
+
+def test_outbox_list_shows_unsent_messages_and_which_were_given_up(world: OpsWorld) -> None:
+    _queue_messages(world)
+    everything = json.loads(run(world, "outbox", "list", "--json").output)
+    assert [(r["id"], r["tries"], r["state"]) for r in everything] == [
+        ("ntf_given_up", 10, "given up"), ("ntf_waiting", 1, "waiting")]
+    given_up = json.loads(run(world, "outbox", "list", "--given-up", "--json").output)
+    assert [r["id"] for r in given_up] == ["ntf_given_up"]
+    table = run(world, "outbox", "list")
+    assert table.exit_code == 0, table.output
+    assert "ntf_waiting" in table.output
+    assert "given up" in table.output
+
+
+def test_outbox_resend_starts_a_given_up_message_over_asks_for_a_drain_and_audits(
+        world: OpsWorld) -> None:
+    # Given a message the drains gave up on (the customer's address was fixed meanwhile)
+    _queue_messages(world)
+    # When the operator sends it again
+    result = run(world, "outbox", "resend", "ntf_given_up", "--reason", "address fixed",
+                 "--actor", "ana")
+    # Then it starts over (no tries, waiting), a drain is asked for, and it is audited
+    assert result.exit_code == 0, result.output
+    assert "1 message(s) queued to be sent again: ntf_given_up" in result.output
+    rows = json.loads(run(world, "outbox", "list", "--json").output)
+    assert {r["id"]: (r["tries"], r["state"]) for r in rows}["ntf_given_up"] == (0, "waiting")
+    assert [m.target for m in world.dispatch.of("send_notification")] == ["ntf_given_up"]
+    assert ("ana", "notification.resend", "ntf_given_up", "address fixed") in audit(world)
+
+
+def test_outbox_resend_refuses_a_sent_message_an_unknown_one_and_a_missing_reason(
+        world: OpsWorld) -> None:
+    _queue_messages(world)
+    sent = run(world, "outbox", "resend", "ntf_waiting", "ntf_sent", "--reason", "again")
+    assert sent.exit_code == 4
+    assert "ntf_sent was sent at" in sent.stderr
+    unknown = run(world, "outbox", "resend", "ntf_nope", "--reason", "again")
+    assert unknown.exit_code == 3
+    assert "no customer message 'ntf_nope'" in unknown.stderr
+    blank = run(world, "outbox", "resend", "ntf_waiting", "--reason", " ")
+    assert blank.exit_code == 2
+    # And a refused command changed nothing and asked for nothing
+    rows = json.loads(run(world, "outbox", "list", "--json").output)
+    assert {r["id"]: r["tries"] for r in rows} == {"ntf_given_up": 10, "ntf_waiting": 1}
+    assert world.dispatch.of("send_notification") == []

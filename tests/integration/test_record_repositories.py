@@ -176,3 +176,28 @@ def test_drains_claiming_at_the_same_instant_never_share_a_notice(
     # Then every notice was claimed exactly once
     claimed = [notice for result in results for notice in result]
     assert sorted(claimed) == [f"ntf_{index:03d}" for index in range(200)]
+
+
+def test_a_released_notice_starts_over_and_a_sent_one_is_left_alone(
+        with_account: SqlUnitOfWorkFactory) -> None:
+    # Given a notice given up after ten tries, and one sent
+    with with_account() as uow:
+        uow.outbox.add(notification=a_notification(id="ntf_tired", attempts=10))
+        uow.outbox.add(notification=a_notification(id="ntf_sent", dedupe_key="receipt:sent",
+                                                   sent_at=AT, attempts=1))
+        uow.commit()
+    with with_account() as uow:
+        assert [n.id for n in uow.outbox.unsent(limit=10, min_attempts=10)] == ["ntf_tired"]
+        assert uow.outbox.claim_unsent(now=AT, until=AT + timedelta(hours=1), limit=10,
+                                       max_attempts=10) == []
+        # When both are released
+        uow.outbox.release(notification_ids=["ntf_tired", "ntf_sent"])
+        uow.commit()
+    with with_account() as uow:
+        # Then the given-up one is claimable again with no tries, the sent one unchanged
+        claimed = uow.outbox.claim_unsent(now=AT, until=AT + timedelta(hours=1), limit=10,
+                                          max_attempts=10)
+        assert [(n.id, n.attempts) for n in claimed] == [("ntf_tired", 0)]
+        assert uow.outbox.get(notification_id="ntf_sent") == a_notification(
+            id="ntf_sent", dedupe_key="receipt:sent", sent_at=AT, attempts=1)
+        assert uow.outbox.unsent(limit=10, min_attempts=1) == []

@@ -66,10 +66,13 @@ class SqlOutboxRepository:
         row = run(self._session, _NOTIFICATION_BY_ID, {"notification_id": notification_id}).first()
         return None if row is None else mappers.notification_from_row(row)
 
-    def unsent(self, *, limit: int, max_attempts: int | None = None) -> list[Notification]:
+    def unsent(self, *, limit: int, max_attempts: int | None = None,
+               min_attempts: int | None = None) -> list[Notification]:
         statement = select(NotificationRow).where(col(NotificationRow.sent_at).is_(None))
         if max_attempts is not None:
             statement = statement.where(col(NotificationRow.attempts) < max_attempts)
+        if min_attempts is not None:
+            statement = statement.where(col(NotificationRow.attempts) >= min_attempts)
         rows = self._session.exec(fresh(statement.order_by(col(NotificationRow.created_at),
                                                            col(NotificationRow.id))
                                         .limit(limit)))
@@ -95,6 +98,13 @@ class SqlOutboxRepository:
             run(self._session, _NOTIFICATIONS.update()
                 .where(_NOTIFICATIONS.c.id.in_(list(notification_ids)))
                 .values(sent_at=at, attempts=_NOTIFICATIONS.c.attempts + 1))
+
+    def release(self, *, notification_ids: Collection[str]) -> None:
+        if notification_ids:
+            run(self._session, _NOTIFICATIONS.update()
+                .where(_NOTIFICATIONS.c.id.in_(list(notification_ids)),
+                       _NOTIFICATIONS.c.sent_at.is_(None))
+                .values(attempts=0, claimed_until=None))
 
     def record_failure(self, *, notification_id: str) -> None:
         self._update(notification_id, attempts=_NOTIFICATIONS.c.attempts + 1)
