@@ -33,7 +33,8 @@ def outbox_list(ctx: typer.Context,
 @outbox_app.command("resend")
 @handled
 def outbox_resend(ctx: typer.Context,
-                  notification_ids: list[str] = typer.Argument(..., help="message ids"),
+                  notification_ids: list[str] = typer.Argument(
+                      ..., metavar="ID...", help="message ids (see `outbox list`)"),
                   reason: str = typer.Option(..., help="why (written to the audit log)"),
                   actor: str | None = typer.Option(None, "--actor",
                                                    help="Who acts; default: login name")
