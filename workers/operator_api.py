@@ -22,7 +22,7 @@ from domain.accounts import MethodType
 from domain.invoices import InvoiceStatus
 from workers.config import Settings
 from workers.handlers.deps import Deps
-from workers.operations import actions, dead_letters, queries
+from workers.operations import actions, dead_letters, outbox, queries
 from workers.operations.errors import BadArgument, OperatorError, ServiceUnavailable
 from workers.operations.parsing import parse_amount, parse_choice, parse_date, parse_since
 from workers.operator_openapi import OPENAPI
@@ -150,6 +150,26 @@ def operator_routes(deps: Deps, settings: Settings, *, redis_client: Any = None)
                                          bank_ref=bank_ref)
         return JSONResponse(result)
 
+    async def unsent(request: Request) -> Response:
+        q = request.query_params
+        limit = q.get("limit", "100")
+        if not limit.isdigit():
+            raise BadArgument(f"limit: {limit!r} is not a whole number")
+        rows = await run_in_threadpool(outbox.unsent, deps,
+                                       given_up_only=q.get("given_up") in ("1", "true"),
+                                       limit=int(limit))
+        return JSONResponse(rows)
+
+    async def resend(request: Request) -> Response:
+        body = await _body(request)
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise BadArgument("ids must be a list of message ids")
+        sent = await run_in_threadpool(outbox.resend, deps, notification_ids=ids,
+                                       reason=str(body.get("reason") or ""),
+                                       actor=str(body.get("actor") or "api"))
+        return JSONResponse({"resent": sent})
+
     async def openapi(_request: Request) -> Response:
         return JSONResponse(OPENAPI)
 
@@ -164,6 +184,8 @@ def operator_routes(deps: Deps, settings: Settings, *, redis_client: Any = None)
         ("/api/dead-letters/requeue", dead_requeue, ["POST"]),
         ("/api/renewals/run", renewals, ["POST"]),
         ("/api/wires", wires, ["POST"]),
+        ("/api/outbox", unsent, ["GET"]),
+        ("/api/outbox/resend", resend, ["POST"]),
     ]
     return [Route("/api/openapi.json", openapi, methods=["GET"]),
             *(Route(path, _guard(token, endpoint), methods=methods)

@@ -41,7 +41,7 @@ OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Paycollect operator API", "version": "1",
              "description": "The operators' console over HTTP (the operations of `paycollect "
-                            "payments|invoices|accounts|dead-letters|renewals|wires`)."},
+                            "payments|invoices|accounts|dead-letters|outbox|renewals|wires`)."},
     "security": [{"bearer": []}],
     "paths": {
         "/api/payments/failed": {"get": {
@@ -86,6 +86,18 @@ OPENAPI: dict[str, Any] = {
                                   "queue": _STR}),
             "responses": {**_ok("messages moved", _ARRAY),
                           "503": {"$ref": "#/components/responses/Unavailable"}}}},
+        "/api/outbox": {"get": {
+            "summary": "Customer messages not sent yet, oldest first, with their tries",
+            "parameters": [_query("given_up", "1: only those the drains stopped trying"),
+                           _query("limit", "at most this many (default 100)")],
+            "responses": _ok("unsent messages", _ARRAY)}},
+        "/api/outbox/resend": {"post": {
+            "summary": "Send messages again from scratch (tries reset); audited",
+            "requestBody": _body({"ids": {"type": "array", "items": _STR}, "reason": _STR,
+                                  "actor": _STR}),
+            "responses": {**_ok("the messages queued again"),
+                          "404": {"description": "an unknown message id"},
+                          "409": {"description": "a message was sent already"}}}},
         "/api/renewals/run": {"post": {
             "summary": "Issue every renewal due on or before as_of (default today)",
             "requestBody": _body({"as_of": {"type": "string", "format": "date"},

@@ -10,6 +10,7 @@ import pytest
 from starlette.applications import Starlette
 
 from adapters.simulators.server import serve_in_thread
+from domain.records import Notification
 from tests.integration.ops_world import OpsWorld, build_world
 from workers.config import Settings
 from workers.operator_api import operator_routes
@@ -62,7 +63,8 @@ def test_the_openapi_document_describes_every_route(client: httpx.Client) -> Non
     assert set(doc["paths"]) == {
         "/api/payments/failed", "/api/payments/requeue", "/api/invoices",
         "/api/invoices/{ident}", "/api/accounts/{account_id}", "/api/dead-letters",
-        "/api/dead-letters/requeue", "/api/renewals/run", "/api/wires"}
+        "/api/dead-letters/requeue", "/api/renewals/run", "/api/wires", "/api/outbox",
+        "/api/outbox/resend"}
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
 
@@ -122,6 +124,30 @@ def test_renewals_run_and_wires(client: httpx.Client, world: OpsWorld) -> None:
     assert unmatched.status_code == 202
     assert "kept for review" in unmatched.json()["error"]
     assert client.post("/api/wires", headers=AUTH, json={"amount": "1"}).status_code == 422
+
+
+def test_the_outbox_is_listed_and_given_up_messages_sent_again(
+        client: httpx.Client, world: OpsWorld) -> None:
+    # Given a message the drains gave up on
+    with world.deps.uow_factory() as uow:
+        uow.outbox.add(notification=Notification(
+            id="ntf_1", account_id="acc_soft", kind="payment_failed",
+            dedupe_key="payment_failed:x", to_address="billing@soft.example", subject="Failed",
+            body_text="…", created_at=world.clock.now(), attempts=10))
+        uow.commit()
+    listed = client.get("/api/outbox", params={"given_up": "1"}, headers=AUTH).json()
+    assert [(r["id"], r["state"]) for r in listed] == [("ntf_1", "given up")]
+    # When an operator sends it again, then it waits for a drain with no tries
+    resent = client.post("/api/outbox/resend", headers=AUTH,
+                         json={"ids": ["ntf_1"], "reason": "mailbox full, emptied"})
+    assert resent.json() == {"resent": ["ntf_1"]}
+    assert [r["tries"] for r in client.get("/api/outbox", headers=AUTH).json()] == [0]
+    # And bad requests say why
+    assert client.post("/api/outbox/resend", headers=AUTH,
+                       json={"ids": ["ntf_nope"], "reason": "x"}).status_code == 404
+    assert client.post("/api/outbox/resend", headers=AUTH,
+                       json={"ids": "ntf_1", "reason": "x"}).status_code == 422
+    assert client.get("/api/outbox", params={"limit": "many"}, headers=AUTH).status_code == 422
 
 
 def test_dead_letters_need_redis(client: httpx.Client) -> None:
