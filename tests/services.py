@@ -39,5 +39,6 @@ def require(service: str, host: str = "127.0.0.1") -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     # Outside CI only, on a machine without the service: CI (CI=true, set by .ci/run, which
-    # starts both services first) fails above instead, so it always runs these tests.
+    # starts both services first) fails above instead, so it always runs these tests
+    # (tests/unit/test_services.py pins both sides).
     pytest.skip(message)
