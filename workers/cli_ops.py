@@ -45,11 +45,11 @@ def payments_failed(ctx: typer.Context,
         print_json(rows)
         return
     print_table("Failed payments",
-           ["attempt", "account", "invoice", "amount", "method", "class", "code", "attempts",
-            "next retry"],
-           [[r["attempt"], r["account"], r["invoice"], r["amount"], r["method"],
-             r["failure_class"], r["failure_code"], r["attempts"], r["next_retry"] or "-"]
-            for r in rows])
+                ["attempt", "account", "invoice", "amount", "method", "class", "code",
+                 "attempts", "next retry"],
+                [[r["attempt"], r["account"], r["invoice"], r["amount"], r["method"],
+                  r["failure_class"], r["failure_code"], r["attempts"], r["next_retry"] or "-"]
+                 for r in rows])
 
 
 @payments_app.command("requeue")
@@ -87,8 +87,8 @@ def payments_requeue(ctx: typer.Context,
         print_json([r.as_dict() for r in results])
     else:
         print_table("Re-queue" + (" (dry run)" if dry_run else ""),
-               ["attempt", "outcome", "new attempt", "why"],
-               [[r.attempt, r.outcome, r.new_attempt or "-", r.message] for r in results])
+                    ["attempt", "outcome", "new attempt", "why"],
+                    [[r.attempt, r.outcome, r.new_attempt or "-", r.message] for r in results])
         if not results:
             typer.echo("nothing to re-queue")
     refused = [r for r in results if r.outcome in ("refused", "would_refuse")]
@@ -109,9 +109,10 @@ def invoices_list(ctx: typer.Context, account: str | None = typer.Option(None),
     if as_json:
         print_json(rows)
         return
-    print_table("Invoices", ["number", "account", "issued", "kind", "total", "due", "status", "id"],
-           [[r["number"], r["account"], r["issued_on"], r["kind"], r["total"],
-             r["amount_due"], r["status"], r["id"]] for r in rows])
+    print_table("Invoices",
+                ["number", "account", "issued", "kind", "total", "due", "status", "id"],
+                [[r["number"], r["account"], r["issued_on"], r["kind"], r["total"],
+                  r["amount_due"], r["status"], r["id"]] for r in rows])
 
 
 @invoices_app.command("show")
@@ -147,9 +148,9 @@ def accounts_show(ctx: typer.Context, account_id: str = typer.Argument(...),
               + (f" ({method['scheme']})" if method["scheme"] else "")
               + ("" if method["usable"] else "  [red]unusable: a new method is needed[/red]"))
     print_table(f"Ledger ({doc['currency']}, minor units)",
-           ["on", "kind", "invoice", "amount", "balance", "memo"],
-           [[e["on"], e["kind"], e["invoice"], e["amount_minor"], e["balance_minor"], e["memo"]]
-            for e in doc["ledger"]])
+                ["on", "kind", "invoice", "amount", "balance", "memo"],
+                [[e["on"], e["kind"], e["invoice"], e["amount_minor"], e["balance_minor"],
+                  e["memo"]] for e in doc["ledger"]])
     out.print(f"balance: {doc['balance_minor']}  open invoices: "
               f"{', '.join(doc['open_invoices']) or '-'}")
 

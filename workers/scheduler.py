@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from domain.dunning import DunningPolicy
 from workers.handlers.deps import Deps
 from workers.handlers.dunning import DunningReport, advance_dunning
+from workers.handlers.notifications import MAX_ATTEMPTS
 from workers.handlers.renewals import RenewalSettings, renew_subscription
 from workers.handlers.sweeper import SweepReport, SweepSettings, sweep
 from workers.scheduler_lock import TickLock
@@ -90,7 +91,7 @@ def relay_outbox(deps: Deps, *, older_than: timedelta, limit: int = 500) -> int:
     was lost, or their sending failed and its claim has run out)."""
     cutoff = deps.clock.now() - older_than
     with deps.uow_factory() as uow:
-        stale = [n.id for n in uow.outbox.unsent(limit=limit, max_attempts=10)
+        stale = [n.id for n in uow.outbox.unsent(limit=limit, max_attempts=MAX_ATTEMPTS)
                  if n.created_at <= cutoff]
     for notification_id in stale:
         deps.dispatch.send_notification(notification_id)

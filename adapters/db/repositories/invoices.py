@@ -80,19 +80,15 @@ class SqlInvoiceRepository:
 
     def get_with_account(self, *, invoice_id: str) -> tuple[Invoice, Account] | None:
         row = run(self._session, _WITH_ACCOUNT, {"invoice_id": invoice_id}).first()
-        if row is None:
-            return None
-        return (mappers.invoice_from_rows(mappers.Prefixed(row, "i_"), None),
-                mappers.account_from_row(mappers.Prefixed(row, "c_")))
+        return None if row is None else _invoice_and_account(row)
 
     def lock_for_attempt(self, *, attempt_id: str) -> LockedAttempt | None:
         row = run(self._session, _WITH_ATTEMPT_LOCKED, {"attempt_id": attempt_id}).first()
         if row is None:
             return None
-        return LockedAttempt(
-            invoice=mappers.invoice_from_rows(mappers.Prefixed(row, "i_"), None),
-            attempt=mappers.attempt_from_row(mappers.Prefixed(row, "a_")),
-            account=mappers.account_from_row(mappers.Prefixed(row, "c_")))
+        invoice, account = _invoice_and_account(row)
+        return LockedAttempt(invoice=invoice, account=account,
+                             attempt=mappers.attempt_from_row(mappers.Prefixed(row, "a_")))
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
                         period_start: date) -> Invoice | None:
@@ -196,6 +192,12 @@ class SqlInvoiceRepository:
                         .order_by(_LINES.c.invoice_id, _LINES.c.position)):
             by_invoice[line.invoice_id].append(line)
         return [mappers.invoice_from_rows(row, by_invoice[row.id]) for row in rows]
+
+
+def _invoice_and_account(row: Row[Any]) -> tuple[Invoice, Account]:
+    """The invoice (without lines) and account of a row selected with `prefixed` "i_", "c_"."""
+    return (mappers.invoice_from_rows(mappers.Prefixed(row, "i_"), None),
+            mappers.account_from_row(mappers.Prefixed(row, "c_")))
 
 
 def _minor(amount: Money | None) -> int | None:
