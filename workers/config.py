@@ -62,6 +62,9 @@ class Settings:
     stripe_webhook_secrets: tuple[str, ...] = ()
     gocardless_webhook_secrets: tuple[str, ...] = ()
     operator_api_token: str | None = None
+    #: Bearer keys of the public /v1 API (PAYCOLLECT_API_KEYS, comma-separated for rotation);
+    #: none configured: the API refuses every call.
+    api_keys: tuple[str, ...] = ()
     smtp_url: str | None = None
     mail_from: str = "billing@paycollect.invalid"
     retry_schedule_days: tuple[int, ...] = (1, 3, 5, 7)
@@ -124,6 +127,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_webhook_secrets=_secrets(env, "STRIPE_WEBHOOK_SECRET"),
         gocardless_webhook_secrets=_secrets(env, "GOCARDLESS_WEBHOOK_SECRET"),
         operator_api_token=env.get("OPERATOR_API_TOKEN") or None,
+        api_keys=_secrets(env, "PAYCOLLECT_API_KEYS"),
         smtp_url=env.get("SMTP_URL") or None,
         mail_from=env.get("MAIL_FROM") or Settings.mail_from,
         retry_schedule_days=_days(env, "RETRY_SCHEDULE_DAYS", Settings.retry_schedule_days),

@@ -5,6 +5,7 @@ POST /webhooks/stripe      `Stripe-Signature` checked by `stripe.Webhook.constru
 POST /webhooks/gocardless  `Webhook-Signature` checked by `gocardless_pro.webhooks` → 498
                            (what GoCardless expects) if no secret matches; one body, many events.
 GET  /healthz, GET /metrics (Prometheus text: webhook requests by provider and result).
+/v1/…                      the public billing API (workers/api/), mounted here.
 
 Nothing is written for a rejected request (too large → 413, malformed → 400, bad signature):
 verification and parsing come first, then one transaction stores the events. A duplicate
@@ -26,11 +27,12 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from adapters import gocardless_events, stripe_events
 from adapters.gocardless_webhooks import InvalidSignatureError, parse_webhook
 from domain.records import WebhookEvent
+from workers.api.app import create_api
 from workers.config import Settings
 from workers.handlers import webhooks
 from workers.handlers.deps import Deps
@@ -189,6 +191,7 @@ def create_webhook_app(runtime_or_deps: Runtime | Deps, settings: Settings, *,
         Route("/webhooks/gocardless", gocardless_webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        Mount("/v1", app=create_api(deps, settings)),
         *extra_routes,
     ])
 
