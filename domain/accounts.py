@@ -42,6 +42,18 @@ class PaymentMethod:
 
 
 @dataclass(frozen=True, slots=True)
+class BillingAddress:
+    """The postal address invoices are made out to; `country` is ISO 3166-1 alpha-2."""
+
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
     id: str
     name: str
@@ -50,6 +62,9 @@ class Account:
     email: str | None = None
     standing: Standing = Standing.ACTIVE
     payment_method: PaymentMethod = field(default_factory=lambda: PaymentMethod(MethodType.WIRE))
+    #: The business's own id for this customer (unique when given).
+    external_id: str | None = None
+    billing_address: BillingAddress | None = None
 
     @property
     def needs_new_payment_method(self) -> bool:

@@ -32,5 +32,14 @@ class AttemptAlreadyActive(Exception):
     """The invoice already has an attempt in ACTIVE_STATUSES; at most one may be active."""
 
 
+class DuplicateExternalId(Exception):
+    """Another account (or subscription) already carries this external id."""
+
+    def __init__(self, *, what: str, external_id: str) -> None:
+        super().__init__(f"another {what} already has external_id {external_id!r}")
+        self.what = what
+        self.external_id = external_id
+
+
 class DuplicateAttempt(Exception):
     """An attempt with this id (the provider idempotency key) already exists."""

@@ -30,11 +30,15 @@ class Subscription:
     next_renewal_on: date
     status: SubscriptionStatus = SubscriptionStatus.ACTIVE
     billed_through: date | None = None
+    #: The business's own id for this subscription (unique when given).
+    external_id: str | None = None
 
     @classmethod
-    def start(cls, *, id: str, account_id: str, terms: SubscriptionTerms) -> Subscription:
+    def start(cls, *, id: str, account_id: str, terms: SubscriptionTerms,
+              external_id: str | None = None) -> Subscription:
         """A new subscription, first billed on its start date."""
-        return cls(id=id, account_id=account_id, terms=terms, next_renewal_on=terms.started_on)
+        return cls(id=id, account_id=account_id, terms=terms, next_renewal_on=terms.started_on,
+                   external_id=external_id)
 
     @property
     def plan(self) -> Plan:

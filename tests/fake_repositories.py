@@ -101,6 +101,14 @@ class FakeAccountRepository:
     def update_payment_method(self, *, account_id: str, method: PaymentMethod) -> None:
         self._s.accounts[account_id] = replace(self._existing(account_id), payment_method=method)
 
+    def update_profile(self, *, account: Account) -> None:
+        self._existing(account.id)
+        self._s.accounts[account.id] = account
+
+    def by_external_id(self, *, external_id: str) -> Account | None:
+        return next((a for a in self._s.accounts.values() if a.external_id == external_id),
+                    None)
+
     def _existing(self, account_id: str) -> Account:
         if account_id not in self._s.accounts:
             raise UnknownAccount(account_id)
@@ -120,6 +128,10 @@ class FakeSubscriptionRepository:
     def list_for_account(self, *, account_id: str) -> list[Subscription]:
         return sorted((s for s in self._s.subscriptions.values() if s.account_id == account_id),
                       key=lambda s: (s.started_on, s.id))
+
+    def by_external_id(self, *, external_id: str) -> Subscription | None:
+        return next((s for s in self._s.subscriptions.values()
+                     if s.external_id == external_id), None)
 
     def due(self, *, as_of: date, limit: int) -> list[Subscription]:
         due = [s for s in self._s.subscriptions.values()

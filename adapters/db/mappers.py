@@ -3,6 +3,7 @@ the frozen entity. Money becomes `<name>_minor` + the row's `currency` and back.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from adapters.db.tables import (
     UnmatchedTransferRow,
     WebhookEventRow,
 )
-from domain.accounts import Account, MethodType, PaymentMethod, Standing
+from domain.accounts import Account, BillingAddress, MethodType, PaymentMethod, Standing
 from domain.billing import SubscriptionTerms
 from domain.invoices import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Period, Section
 from domain.ledger import EntryKind, LedgerEntry
@@ -82,15 +83,27 @@ def account_values(account: Account, *, now: datetime) -> dict[str, Any]:
     return {"id": account.id, "name": account.name, "language": account.language,
             "currency": account.currency, "email": account.email,
             "standing": account.standing.value, **method_values(account.payment_method),
-            "created_at": now, "updated_at": now}
+            **profile_values(account), "created_at": now, "updated_at": now}
+
+
+def profile_values(account: Account) -> dict[str, Any]:
+    """The columns a customer may change (PATCH /v1/accounts), besides its payment method."""
+    address = account.billing_address
+    return {"name": account.name, "language": account.language, "currency": account.currency,
+            "email": account.email, "external_id": account.external_id,
+            "billing_address": None if address is None else {
+                key: value for key, value in asdict(address).items() if value is not None}}
 
 
 def account_from_row(row: AccountRow | Row[Any] | Prefixed) -> Account:
     method = PaymentMethod(type=MethodType(row.method_type), provider_customer=row.method_customer,
                            provider_method=row.method_ref, scheme=row.method_scheme,
                            usable=row.method_usable, details=dict(row.method_details))
+    address = row.billing_address
     return Account(id=row.id, name=row.name, currency=row.currency, language=row.language,
-                   email=row.email, standing=Standing(row.standing), payment_method=method)
+                   email=row.email, standing=Standing(row.standing), payment_method=method,
+                   external_id=row.external_id,
+                   billing_address=None if address is None else BillingAddress(**address))
 
 
 def subscription_values(subscription: Subscription, *, now: datetime) -> dict[str, Any]:
@@ -108,6 +121,7 @@ def subscription_values(subscription: Subscription, *, now: datetime) -> dict[st
         "initial_numbers": terms.numbers, "status": subscription.status.value,
         "next_renewal_on": subscription.next_renewal_on,
         "billed_through": subscription.billed_through, "created_at": now, "updated_at": now,
+        "external_id": subscription.external_id,
     }
 
 
@@ -123,7 +137,8 @@ def subscription_from_row(row: SubscriptionRow) -> Subscription:
                               numbers=row.initial_numbers)
     return Subscription(id=row.id, account_id=row.account_id, terms=terms,
                         next_renewal_on=row.next_renewal_on,
-                        status=SubscriptionStatus(row.status), billed_through=row.billed_through)
+                        status=SubscriptionStatus(row.status), billed_through=row.billed_through,
+                        external_id=row.external_id)
 
 
 def invoice_values(invoice: Invoice, *, now: datetime) -> dict[str, Any]:

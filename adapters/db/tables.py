@@ -65,8 +65,14 @@ def _instant(*, nullable: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable)
 
 
+#: The business's own ids (migration 0008): unique when given.
+ACCOUNT_EXTERNAL_ID = "ix_accounts_external_id"
+SUBSCRIPTION_EXTERNAL_ID = "ix_subscriptions_external_id"
+
+
 class AccountRow(SQLModel, table=True):
     __tablename__ = "accounts"
+    __table_args__ = (Index(ACCOUNT_EXTERNAL_ID, "external_id", unique=True),)
 
     id: str = Field(primary_key=True, sa_type=Text)
     name: str = Field(sa_type=Text)
@@ -82,10 +88,14 @@ class AccountRow(SQLModel, table=True):
     method_details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
+    #: Migration 0008: the business's own id, and the postal address printed on invoices.
+    external_id: str | None = Field(default=None, sa_type=Text)
+    billing_address: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
 class SubscriptionRow(SQLModel, table=True):
     __tablename__ = "subscriptions"
+    __table_args__ = (Index(SUBSCRIPTION_EXTERNAL_ID, "external_id", unique=True),)
 
     id: str = Field(primary_key=True, sa_type=Text)
     account_id: str = Field(foreign_key="accounts.id", index=True, sa_type=Text)
@@ -109,6 +119,8 @@ class SubscriptionRow(SQLModel, table=True):
     renewal_claimed_until: datetime | None = _instant(nullable=True)
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
+    #: Migration 0008: the business's own id.
+    external_id: str | None = Field(default=None, sa_type=Text)
 
 
 class SeatChangeRow(SQLModel, table=True):
@@ -346,6 +358,31 @@ class WebhookEventRow(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = _instant(nullable=True)
     note: str = Field(default="", sa_type=Text)
+
+
+class IdempotencyKeyRow(SQLModel, table=True):
+    """An `Idempotency-Key` of the /v1 API and what it answered (migration 0008).
+
+    Keyed by the API key's fingerprint (sha256, never the key) and the client's key, so two
+    clients cannot see each other's responses. `state`: in_progress (claimed, nothing
+    committed), committed (the request's write committed, in the same transaction), done
+    (the response is stored and replayed).
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    owner: str = Field(primary_key=True, sa_type=String(64))
+    key: str = Field(primary_key=True, sa_type=String(255))
+    #: sha256 of method, path and body.
+    request_fingerprint: str = Field(sa_type=String(64))
+    state: str = _label(16)
+    #: Whose claim this is: a fence, so a request that lost its claim cannot commit.
+    claim_token: str = _label(32)
+    response_status: int | None = None
+    response_content_type: str | None = Field(default=None, sa_type=Text)
+    response_body: str | None = Field(default=None, sa_type=Text)
+    claimed_at: datetime = _instant()
+    expires_at: datetime = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 #: Every table, parents before children (the order to create, the reverse to clear).

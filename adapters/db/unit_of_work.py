@@ -11,6 +11,7 @@ Leaving the block without `commit()`, or on an exception, rolls everything back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -31,6 +32,9 @@ from adapters.db.repositories.records import (
 )
 from adapters.db.repositories.subscriptions import SqlSubscriptionRepository
 from adapters.db.repositories.usage import SqlSeatChangeRepository, SqlUsageRepository
+
+#: Runs inside a unit of work's transaction just before it commits.
+BeforeCommit = Callable[[Session], None]
 
 
 class _Clock(Protocol):  # domain.clock.Clock, narrowed to what is used here
@@ -58,9 +62,11 @@ class SqlUnitOfWork:
     webhook_events: SqlWebhookEventRepository
     bank_transactions: SqlBankTransactionRepository
 
-    def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None) -> None:
+    def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None,
+                 before_commit: BeforeCommit | None = None) -> None:
         self._session_factory = session_factory
         self._clock = clock or _UTCNow()
+        self._before_commit = before_commit
         self._session: Session | None = None
 
     @property
@@ -101,6 +107,8 @@ class SqlUnitOfWork:
             session.close()
 
     def commit(self) -> None:
+        if self._before_commit is not None:
+            self._before_commit(self.session)
         _wrote(self.session)  # forget the writes this commit makes durable
         self.session.commit()
 
@@ -118,9 +126,19 @@ def _wrote(session: Session) -> bool:
 class SqlUnitOfWorkFactory:
     """What handlers receive: each call is a fresh unit of work (`UnitOfWorkFactory`)."""
 
-    def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None) -> None:
+    def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None,
+                 before_commit: BeforeCommit | None = None) -> None:
         self._session_factory = session_factory
         self._clock = clock
+        self._before_commit = before_commit
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._session_factory, clock=self._clock)
+        return SqlUnitOfWork(self._session_factory, clock=self._clock,
+                             before_commit=self._before_commit)
+
+    def with_before_commit(self, hook: BeforeCommit) -> SqlUnitOfWorkFactory:
+        """The same factory whose units of work run `hook(session)` inside every commit's
+        transaction, just before it commits (the /v1 API marks its Idempotency-Key there,
+        so the write and "this key was executed" are durable together or not at all)."""
+        return SqlUnitOfWorkFactory(self._session_factory, clock=self._clock,
+                                    before_commit=hook)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from workers.api.auth import require_api_key
 from workers.api.context import ApiContext
 from workers.api.errors import ErrorResponse, install_error_handlers
+from workers.api.idempotency import IdempotencyMiddleware, document_idempotency_key
 from workers.config import Settings
 from workers.handlers.deps import Deps
 
@@ -27,7 +28,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 
 def _routers() -> list[APIRouter]:
     """The resource routers, imported here so a new resource is one line."""
-    return []
+    from workers.api import accounts, invoices, subscriptions
+
+    return [accounts.router, subscriptions.router, invoices.router]
 
 
 def create_api(deps: Deps, settings: Settings) -> FastAPI:
@@ -37,6 +40,8 @@ def create_api(deps: Deps, settings: Settings) -> FastAPI:
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.context = ApiContext(deps=deps, settings=settings)
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware, context=app.state.context)
+    document_idempotency_key(app)
     for router in _routers():
         app.include_router(router, dependencies=[Depends(require_api_key)],
                            responses=ERROR_RESPONSES)

@@ -16,15 +16,23 @@ from workers.api.context import api_context
 from workers.api.errors import ApiError
 
 
+def matching_key(keys: tuple[str, ...], authorization: str) -> str | None:
+    """The configured key an `Authorization` header carries, or None."""
+    scheme, _, given = authorization.partition(" ")
+    given_bytes = given.strip().encode()
+    if scheme.lower() != "bearer":
+        return None
+    # Every key is compared (no early exit), so the timing does not say which one matched.
+    matched = [key for key in keys if hmac.compare_digest(given_bytes, key.encode())]
+    return matched[0] if matched else None
+
+
 def require_api_key(request: Request) -> None:
     """FastAPI dependency: raise unless the request carries one of the configured keys."""
     keys = api_context(request).settings.api_keys
     if not keys:
         raise ApiError(503, "not_configured",
                        "the API has no key configured: set PAYCOLLECT_API_KEYS")
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    given_bytes = given.strip().encode()
-    if scheme.lower() != "bearer" or not any(
-            hmac.compare_digest(given_bytes, key.encode()) for key in keys):
+    if matching_key(keys, request.headers.get("authorization", "")) is None:
         raise ApiError(401, "unauthorized", "missing or wrong API key (Authorization: Bearer)",
                        headers={"WWW-Authenticate": "Bearer"})

@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.errors import DuplicateExternalId
+
 log = logging.getLogger("paycollect.api")
 
 
@@ -96,7 +98,12 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "internal error; nothing was changed")
 
+    async def duplicate_external_id(request: Request, error: Exception) -> JSONResponse:
+        # The same answer wherever a create or an update meets another row's external id.
+        return error_response(409, "conflict", str(error), "external_id")
+
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(DuplicateExternalId, duplicate_external_id)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Executable, Index, Table
@@ -82,6 +83,18 @@ def violates(error: IntegrityError, constraint: Index | ColumnCollectionConstrai
     table = cast(Table, constraint.table)
     columns = ", ".join(f"{table.name}.{column.name}" for column in constraint.columns)
     return str(error.orig).endswith(f"UNIQUE constraint failed: {columns}")
+
+
+@contextlib.contextmanager
+def unique_or(error: Exception | None, *, table: Table, index: str) -> Iterator[None]:
+    """Raise `error` instead of the IntegrityError when the statement in the block violates
+    the unique `index` (None: the row has no value there, so it cannot be the cause)."""
+    try:
+        yield
+    except IntegrityError as integrity:
+        if error is not None and violates(integrity, unique_index(table, index)):
+            raise error from None
+        raise
 
 
 def unique_index(table: Table, name: str) -> Index:

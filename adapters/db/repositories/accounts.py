@@ -10,16 +10,17 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import insert, run, table_of
-from adapters.db.tables import AccountRow
+from adapters.db.repositories._sql import insert, run, table_of, unique_or
+from adapters.db.tables import ACCOUNT_EXTERNAL_ID, AccountRow
 from domain.accounts import Account, PaymentMethod, Standing
-from domain.errors import UnknownAccount
+from domain.errors import DuplicateExternalId, UnknownAccount
 
 _TABLE = table_of(AccountRow)
 _C = _TABLE.c
 _ALL = select(_TABLE)
 _UPDATE = _TABLE.update().where(_C.id == bindparam("where_id"))
 _BY_ID = _ALL.where(_C.id == bindparam("account_id"))  # built once: the hot read
+_BY_EXTERNAL_ID = _ALL.where(_C.external_id == bindparam("external_id"))
 
 
 class SqlAccountRepository:
@@ -28,7 +29,16 @@ class SqlAccountRepository:
         self._now = clock
 
     def add(self, *, account: Account) -> None:
-        insert(self._session, _TABLE, mappers.account_values(account, now=self._now()))
+        with unique_or(_duplicate(account), table=_TABLE, index=ACCOUNT_EXTERNAL_ID):
+            insert(self._session, _TABLE, mappers.account_values(account, now=self._now()))
+
+    def by_external_id(self, *, external_id: str) -> Account | None:
+        found = run(self._session, _BY_EXTERNAL_ID, {"external_id": external_id}).first()
+        return None if found is None else mappers.account_from_row(found)
+
+    def update_profile(self, *, account: Account) -> None:
+        with unique_or(_duplicate(account), table=_TABLE, index=ACCOUNT_EXTERNAL_ID):
+            self._update(account.id, mappers.profile_values(account))
 
     def get(self, *, account_id: str) -> Account | None:
         found = run(self._session, _BY_ID, {"account_id": account_id}).first()
@@ -69,3 +79,8 @@ class SqlAccountRepository:
                      {**values, "updated_at": self._now(), "where_id": account_id})
         if result.rowcount != 1:
             raise UnknownAccount(account_id)
+
+
+def _duplicate(account: Account) -> DuplicateExternalId | None:
+    return (None if account.external_id is None
+            else DuplicateExternalId(what="account", external_id=account.external_id))

@@ -10,9 +10,9 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import fresh, insert, table_of
-from adapters.db.tables import SubscriptionRow
-from domain.errors import UnknownSubscription
+from adapters.db.repositories._sql import fresh, insert, table_of, unique_or
+from adapters.db.tables import SUBSCRIPTION_EXTERNAL_ID, SubscriptionRow
+from domain.errors import DuplicateExternalId, UnknownSubscription
 from domain.subscriptions import Subscription, SubscriptionStatus
 
 _TABLE = table_of(SubscriptionRow)
@@ -25,7 +25,15 @@ class SqlSubscriptionRepository:
 
     def add(self, *, subscription: Subscription) -> None:
         values = mappers.subscription_values(subscription, now=self._now())
-        insert(self._session, _TABLE, values)
+        duplicate = (None if subscription.external_id is None else DuplicateExternalId(
+            what="subscription", external_id=subscription.external_id))
+        with unique_or(duplicate, table=_TABLE, index=SUBSCRIPTION_EXTERNAL_ID):
+            insert(self._session, _TABLE, values)
+
+    def by_external_id(self, *, external_id: str) -> Subscription | None:
+        row = self._session.exec(fresh(select(SubscriptionRow).where(
+            SubscriptionRow.external_id == external_id))).first()
+        return None if row is None else mappers.subscription_from_row(row)
 
     def get(self, *, subscription_id: str) -> Subscription | None:
         row = self._session.exec(fresh(select(SubscriptionRow).where(
