@@ -115,6 +115,9 @@ class IdempotencyMiddleware:
                         _replaying(body, receive), send)
 
     async def _run(self, claim: Claim, scope: Scope, receive: Receive, send: Send) -> None:
+        # The answer is held back until it is stored: a client that retries the moment it
+        # has the first answer must find it replayable, not "in progress".
+        held: list[Message] = []
         status, content_type, sent = 500, "", bytearray()
 
         async def capture(message: Message) -> None:
@@ -124,7 +127,7 @@ class IdempotencyMiddleware:
                 content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
             elif message["type"] == "http.response.body":
                 sent.extend(message.get("body", b""))
-            await send(message)
+            held.append(message)
 
         scope[SCOPE_KEY] = claim
         try:
@@ -135,6 +138,8 @@ class IdempotencyMiddleware:
             raise
         await run_in_threadpool(self._finish, claim, store.StoredResponse(
             status, content_type, sent.decode("utf-8")))
+        for message in held:
+            await send(message)
 
     def _claim(self, owner: str, key: str, request_print: str) -> store.ClaimResult:
         with sql_factory(self.context.deps)() as uow:
