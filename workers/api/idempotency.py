@@ -88,10 +88,13 @@ class IdempotencyMiddleware:
         self.context = context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
         headers = Headers(scope=scope)
         key = headers.get("idempotency-key")
         api_key = matching_key(self.context.settings.api_keys, headers.get("authorization", ""))
-        if scope["type"] != "http" or scope["method"] != "POST" or key is None or api_key is None:
+        if key is None or api_key is None:
             await self.app(scope, receive, send)  # unkeyed, or refused by auth: nothing stored
             return
         if not 0 < len(key) <= MAX_KEY_LENGTH:
@@ -137,7 +140,7 @@ class IdempotencyMiddleware:
                 500, "application/json", _INTERNAL_ERROR))
             raise
         await run_in_threadpool(self._finish, claim, store.StoredResponse(
-            status, content_type, sent.decode("utf-8")))
+            status, content_type, sent.decode("utf-8", errors="replace")))
         for message in held:
             await send(message)
 
