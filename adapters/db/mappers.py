@@ -108,6 +108,7 @@ def subscription_values(subscription: Subscription, *, now: datetime) -> dict[st
         "initial_numbers": terms.numbers, "status": subscription.status.value,
         "next_renewal_on": subscription.next_renewal_on,
         "billed_through": subscription.billed_through, "created_at": now, "updated_at": now,
+        "ends_on": subscription.ends_on, "end_reason": subscription.end_reason,
     }
 
 
@@ -123,7 +124,8 @@ def subscription_from_row(row: SubscriptionRow) -> Subscription:
                               numbers=row.initial_numbers)
     return Subscription(id=row.id, account_id=row.account_id, terms=terms,
                         next_renewal_on=row.next_renewal_on,
-                        status=SubscriptionStatus(row.status), billed_through=row.billed_through)
+                        status=SubscriptionStatus(row.status), billed_through=row.billed_through,
+                        ends_on=row.ends_on, end_reason=row.end_reason)
 
 
 def invoice_values(invoice: Invoice, *, now: datetime) -> dict[str, Any]:

@@ -109,6 +109,9 @@ class SubscriptionRow(SQLModel, table=True):
     renewal_claimed_until: datetime | None = _instant(nullable=True)
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
+    #: The first day without service (migration 0015); the endings pass reads this index.
+    ends_on: date | None = Field(default=None, index=True)
+    end_reason: str | None = Field(default=None, sa_type=Text)
 
 
 class SeatChangeRow(SQLModel, table=True):
