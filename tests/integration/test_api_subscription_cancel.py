@@ -57,7 +57,7 @@ def test_canceling_now_ends_today_with_a_final_invoice(
     # Then the subscription has ended today, and its final invoice is named
     assert response.status_code == 200, response.text
     body = response.json()
-    march, final = invoices_of(uow_factory, "acc_card")
+    _march, final = invoices_of(uow_factory, "acc_card")
     assert body == {"id": subscription_id, "account": "acc_card", "status": "ended",
                     "started_on": "2026-03-01", "ends_on": "2026-03-21",
                     "end_reason": "moving to another provider", "final_invoice": final.id}
