@@ -67,7 +67,8 @@ def test_reactivating_a_terminated_account_that_paid_starts_a_new_subscription_a
     with world.deps.uow_factory() as uow:
         new = uow.subscriptions.get(subscription_id=doc["subscription"])
         entries = [(e.actor, e.action, e.target, e.reason) for e in uow.audit.list(limit=1000)]
-    assert new is not None and new.is_live
+    assert new is not None
+    assert new.is_live
     assert (new.started_on, new.next_renewal_on, new.plan.user_price.minor) == (
         date(2026, 4, 2), date(2026, 4, 2), 3000)
     assert ("alice", "account.reactivated", "acc_wire", "paid up, called us") in entries
