@@ -153,6 +153,9 @@ def accounts_show(ctx: typer.Context, account_id: str = typer.Argument(...),
                   e["memo"]] for e in doc["ledger"]])
     out.print(f"balance: {doc['balance_minor']}  open invoices: "
               f"{', '.join(doc['open_invoices']) or '-'}")
+    for sub in doc["subscriptions"]:
+        ending = f"  ends {sub['ends_on']} ({sub['end_reason']})" if sub["ends_on"] else ""
+        out.print(f"subscription {sub['id']}: {sub['status']}, started {sub['started_on']}{ending}")
 
 
 @accounts_app.command("reactivate")

@@ -72,6 +72,11 @@ def test_reactivating_a_terminated_account_that_paid_starts_a_new_subscription_a
     assert (new.started_on, new.next_renewal_on, new.plan.user_price.minor) == (
         date(2026, 4, 2), date(2026, 4, 2), 3000)
     assert ("alice", "account.reactivated", "acc_wire", "paid up, called us") in entries
+    # And `accounts show` lists both subscriptions
+    shown = run(world, "accounts", "show", "acc_wire")
+    assert "subscription sub_acc_wire: ended, started 2026-03-01  ends 2026-03-28 (terminated)" \
+        in shown.output
+    assert f"subscription {doc['subscription']}: active, started 2026-04-02" in shown.output
     # And reactivating again is refused: it has a subscription running
     again = run(world, "accounts", "reactivate", "acc_wire", "--reason", "twice", "--force")
     assert again.exit_code == 4
