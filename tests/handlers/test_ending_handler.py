@@ -153,6 +153,14 @@ def test_canceling_at_the_end_of_the_term_renews_until_then_and_ends_with_a_fina
                                    at=CancelAt.PERIOD_END)
     # Then it is canceling, ending on the next renewal date
     assert (canceled.state, canceled.ends_on) == (SubscriptionState.CANCELING, APRIL_1)
+    # And canceling so again changes nothing (one audit entry)
+    again = cancel_subscription(doubles.deps, subscription_id=subscription_id,
+                                at=CancelAt.PERIOD_END)
+    assert again == canceled
+    with uow_factory() as uow:
+        scheduled = [e for e in uow.audit.list(target=subscription_id)
+                     if e.action == "subscription.cancel_scheduled"]
+    assert len(scheduled) == 1
     # When the day comes: the endings pass, then the renewals (the scheduler's order)
     clock.set(at_utc(2026, 4, 1, 6))
     ended = end_due_subscriptions(doubles.deps, as_of=APRIL_1)

@@ -14,6 +14,7 @@ from tests.handlers.doubles import make_doubles
 from tests.handlers.world import card_account, invoices_of, renew, subscribe
 from workers.handlers.cancellation import CancelAt, cancel_subscription
 from workers.handlers.ending import EndResult, end_subscription
+from workers.operations.actions import run_renewals
 from workers.scheduler import SchedulerSettings, tick
 
 MARCH_1, MARCH_21, APRIL_1 = date(2026, 3, 1), date(2026, 3, 21), date(2026, 4, 1)
@@ -85,3 +86,18 @@ def test_a_renewal_cannot_claim_a_subscription_that_has_ended(
         due = uow.subscriptions.due(as_of=date(2027, 1, 1), limit=10)
     # Then it cannot, and it is never due again
     assert (claimed, due) == (False, [])
+
+
+def test_an_operators_renewals_run_ends_a_canceling_subscription_before_renewing(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+    # Given a subscription canceled at the end of its first term (ends 04-01), March billed
+    doubles = make_doubles(uow_factory=uow_factory, clock=clock)
+    subscription_id = subscribe(uow_factory, account=card_account(), started_on=MARCH_1)
+    renew(uow_factory, clock)
+    cancel_subscription(doubles.deps, subscription_id=subscription_id, at=CancelAt.PERIOD_END)
+    # When an operator runs the renewals as of 05-01 (`paycollect renewals run --as-of`)
+    result = run_renewals(doubles.deps, as_of=date(2026, 5, 1), actor="carol")
+    # Then the final invoice of 04-01 is the one invoice issued; no April or May renewal
+    assert result == {"as_of": "2026-05-01", "issued": 1}
+    assert [(inv.kind, inv.issued_on) for inv in invoices_of(uow_factory, "acc_card")] == [
+        (InvoiceKind.MONTHLY, MARCH_1), (InvoiceKind.FINAL, APRIL_1)]

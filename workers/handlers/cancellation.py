@@ -56,8 +56,8 @@ def cancel_subscription(deps: Deps, *, subscription_id: str, at: CancelAt,
             raise UnknownSubscription(subscription_id)
         if subscription.status is not SubscriptionStatus.ACTIVE:
             raise AlreadyEnded(subscription_id)
-        if at is CancelAt.PERIOD_END:
-            ends_on = subscription.ends_on or term_end(terms=subscription.terms, today=today)
+        if at is CancelAt.PERIOD_END and subscription.ends_on is None:
+            ends_on = term_end(terms=subscription.terms, today=today)
             if uow.subscriptions.schedule_end(subscription_id=subscription_id, ends_on=ends_on,
                                               reason=why):
                 uow.audit.add(entry=AuditEntry(
