@@ -146,11 +146,13 @@ def _recurring(terms: SubscriptionTerms, changes: Sequence[SeatChange], day: dat
 
 
 def _prorata(terms: SubscriptionTerms, changes: Sequence[SeatChange], *, term: Period,
-             window: Period) -> tuple[InvoiceLine, ...]:
-    """Increments of `term` dated inside `window`, each prorated to the end of `term`.
+             window: Period, until: date | None = None) -> tuple[InvoiceLine, ...]:
+    """Increments of `term` dated inside `window`, each prorated to the end of `term` (or to
+    `until`, the day a subscription ends inside the term: domain/final_invoice.py).
 
     `unit_amount` is the full unit price for the term; `amount` the prorated line total.
     """
+    end = term.end if until is None else until
     lines = []
     for kind in UnitKind:
         price = terms.plan.unit_price(kind)
@@ -160,10 +162,10 @@ def _prorata(terms: SubscriptionTerms, changes: Sequence[SeatChange], *, term: P
             if increment.on not in window:
                 continue
             amount = prorate(price=price, quantity=increment.quantity,
-                             days=(term.end - increment.on).days, period_days=term.days)
+                             days=(end - increment.on).days, period_days=term.days)
             lines.append(InvoiceLine(
                 section=Section.PRORATA,
                 description=f"{_LABELS[kind]} added on {increment.on.isoformat()} (prorata)",
                 quantity=increment.quantity, unit_amount=price, amount=amount,
-                from_on=increment.on, to_on=term.end, item=kind.value))
+                from_on=increment.on, to_on=end, item=kind.value))
     return tuple(lines)

@@ -21,6 +21,7 @@ class InvoiceKind(enum.StrEnum):
     MONTHLY = "monthly"  # recurring for the coming month + prorata + minutes of the past one
     ANNUAL = "annual"  # all units for the coming year (on the anniversary)
     USAGE = "usage"  # annual plans: minutes + prorata, on each monthly anchor day
+    FINAL = "final"  # the subscription ended: prorata + minutes up to the end day, no recurring
 
 
 class InvoiceStatus(enum.StrEnum):

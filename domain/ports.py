@@ -64,7 +64,22 @@ class SubscriptionRepository(Protocol):
     def by_external_id(self, *, external_id: str) -> Subscription | None: ...
 
     def due(self, *, as_of: date, limit: int) -> list[Subscription]:
-        """ACTIVE subscriptions with `next_renewal_on <= as_of`, earliest first."""
+        """ACTIVE subscriptions with `next_renewal_on <= as_of`, earliest first, leaving out
+        those ending on or before `next_renewal_on` (they get a final invoice instead)."""
+        ...
+
+    def ending_due(self, *, as_of: date, limit: int) -> list[Subscription]:
+        """ACTIVE subscriptions with `ends_on <= as_of` (canceled at the end of the term,
+        their end day has come), earliest end first."""
+        ...
+
+    def schedule_end(self, *, subscription_id: str, ends_on: date, reason: str) -> bool:
+        """Set the end day of a still ACTIVE subscription; False if it has ended already."""
+        ...
+
+    def end(self, *, subscription_id: str, ends_on: date, reason: str) -> bool:
+        """ACTIVE → CANCELED (ended) on `ends_on`, compare-and-set: False when it had ended
+        already (the row stays locked until the transaction ends)."""
         ...
 
     def set_next_renewal(self, *, subscription_id: str, billed_through: date,
@@ -80,7 +95,7 @@ class SubscriptionRepository(Protocol):
 
     def claim_renewal(self, *, subscription_id: str, now: datetime, until: datetime) -> bool:
         """Lease the subscription's renewal to the caller until `until`, unless another
-        worker holds an unexpired lease. Returns whether the lease was taken."""
+        worker holds an unexpired lease or it has ended. Returns whether it was taken."""
         ...
 
 

@@ -12,7 +12,16 @@ from domain.plans import Plan
 
 class SubscriptionStatus(enum.StrEnum):
     ACTIVE = "active"
+    #: Ended: its final invoice is issued and it is never renewed again.
     CANCELED = "canceled"
+
+
+class SubscriptionState(enum.StrEnum):
+    """What the API and the console show: ACTIVE with an end day ahead is CANCELING."""
+
+    ACTIVE = "active"
+    CANCELING = "canceling"
+    ENDED = "ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +41,12 @@ class Subscription:
     billed_through: date | None = None
     #: The business's own id for this subscription (unique when given).
     external_id: str | None = None
+    #: The first day without service (exclusive end; the final invoice's issue date): set
+    #: ahead of time by a cancellation at the end of the term, or on the day it ends.
+    ends_on: date | None = None
+    #: Why it ends: "terminated" (the legal notice), "canceled" (the customer), or an
+    #: operator's reason.
+    end_reason: str | None = None
 
     @classmethod
     def start(cls, *, id: str, account_id: str, terms: SubscriptionTerms,
@@ -47,3 +62,14 @@ class Subscription:
     @property
     def started_on(self) -> date:
         return self.terms.started_on
+
+    @property
+    def state(self) -> SubscriptionState:
+        if self.status is SubscriptionStatus.CANCELED:
+            return SubscriptionState.ENDED
+        return SubscriptionState.ACTIVE if self.ends_on is None else SubscriptionState.CANCELING
+
+    @property
+    def is_live(self) -> bool:
+        """Not ended (it may be canceling: it still runs until its end day)."""
+        return self.status is SubscriptionStatus.ACTIVE

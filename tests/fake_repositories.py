@@ -135,8 +135,30 @@ class FakeSubscriptionRepository:
 
     def due(self, *, as_of: date, limit: int) -> list[Subscription]:
         due = [s for s in self._s.subscriptions.values()
-               if s.status is SubscriptionStatus.ACTIVE and s.next_renewal_on <= as_of]
+               if s.status is SubscriptionStatus.ACTIVE and s.next_renewal_on <= as_of
+               and (s.ends_on is None or s.next_renewal_on < s.ends_on)]
         return sorted(due, key=lambda s: (s.next_renewal_on, s.id))[:limit]
+
+    def ending_due(self, *, as_of: date, limit: int) -> list[Subscription]:
+        due = [s for s in self._s.subscriptions.values()
+               if s.status is SubscriptionStatus.ACTIVE and s.ends_on is not None
+               and s.ends_on <= as_of]
+        return sorted(due, key=lambda s: (s.ends_on or as_of, s.id))[:limit]
+
+    def schedule_end(self, *, subscription_id: str, ends_on: date, reason: str) -> bool:
+        current = self._s.subscriptions.get(subscription_id)
+        if current is None or current.status is not SubscriptionStatus.ACTIVE:
+            return False
+        self._s.subscriptions[subscription_id] = replace(current, ends_on=ends_on,
+                                                         end_reason=reason)
+        return True
+
+    def end(self, *, subscription_id: str, ends_on: date, reason: str) -> bool:
+        if not self.schedule_end(subscription_id=subscription_id, ends_on=ends_on,
+                                 reason=reason):
+            return False
+        self.set_status(subscription_id=subscription_id, status=SubscriptionStatus.CANCELED)
+        return True
 
     def set_next_renewal(self, *, subscription_id: str, billed_through: date,
                          next_renewal_on: date, expected_next: date | None = None) -> bool:
@@ -159,7 +181,9 @@ class FakeSubscriptionRepository:
 
     def claim_renewal(self, *, subscription_id: str, now: datetime, until: datetime) -> bool:
         held = self._s.leases.get(subscription_id)
-        if subscription_id not in self._s.subscriptions or (held is not None and held > now):
+        current = self._s.subscriptions.get(subscription_id)
+        if (current is None or current.status is not SubscriptionStatus.ACTIVE
+                or (held is not None and held > now)):
             return False
         self._s.leases[subscription_id] = until
         return True

@@ -13,7 +13,7 @@ from rich.progress import Progress
 from domain.accounts import MethodType
 from domain.invoices import InvoiceStatus
 from workers.cli_support import console, default_actor, handled, ops, print_json, print_table
-from workers.operations import actions, queries
+from workers.operations import actions, queries, reactivation
 from workers.operations.errors import BadArgument, Refused
 from workers.operations.parsing import parse_amount, parse_choice, parse_date, parse_since
 
@@ -153,6 +153,40 @@ def accounts_show(ctx: typer.Context, account_id: str = typer.Argument(...),
                   e["memo"]] for e in doc["ledger"]])
     out.print(f"balance: {doc['balance_minor']}  open invoices: "
               f"{', '.join(doc['open_invoices']) or '-'}")
+    for sub in doc["subscriptions"]:
+        ending = f"  ends {sub['ends_on']} ({sub['end_reason']})" if sub["ends_on"] else ""
+        out.print(f"subscription {sub['id']}: {sub['status']}, started {sub['started_on']}{ending}")
+
+
+@accounts_app.command("reactivate")
+@handled
+def accounts_reactivate(ctx: typer.Context, account_id: str = typer.Argument(...),
+                        reason: str = typer.Option(..., help="why (written to the audit log)"),
+                        on: str | None = typer.Option(
+                            None, "--on", help="the new anchor, YYYY-MM-DD; today"),
+                        users: int | None = typer.Option(
+                            None, help="users of the new subscription; those in use at the end"),
+                        numbers: int | None = typer.Option(
+                            None, help="numbers of the new subscription; those in use at the end"),
+                        force: bool = typer.Option(
+                            False, "--force",
+                            help="restart an account that was not terminated or still owes"),
+                        actor: str | None = ACTOR, as_json: bool = JSON) -> None:
+    """Start a new subscription (same plan, new anchor) for a terminated account.
+
+    Exit code 4 when the account is not terminated or still owes money (without --force).
+    """
+    deps = ops(ctx).get_deps()
+    result = reactivation.reactivate(
+        deps, account_id=account_id, reason=reason, actor=actor or default_actor(),
+        on=parse_date(on, name="--on") if on else None, users=users, numbers=numbers,
+        force=force)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(f"account {account_id}: subscription {result['subscription']} starts on "
+                   f"{result['started_on']} ({result['users']} user(s), {result['numbers']} "
+                   f"number(s)); its first invoice is issued that day")
 
 
 @renewals_app.command("run")

@@ -22,7 +22,7 @@ from domain.accounts import MethodType
 from domain.invoices import InvoiceStatus
 from workers.config import Settings
 from workers.handlers.deps import Deps
-from workers.operations import actions, dead_letters, outbox, queries
+from workers.operations import actions, dead_letters, outbox, queries, reactivation
 from workers.operations.errors import BadArgument, OperatorError, ServiceUnavailable
 from workers.operations.parsing import parse_amount, parse_choice, parse_date, parse_since
 from workers.operator_openapi import OPENAPI
@@ -117,6 +117,18 @@ def operator_routes(deps: Deps, settings: Settings, *, redis_client: Any = None)
                                       account_id=request.path_params["account_id"])
         return JSONResponse(doc)
 
+    async def reactivate(request: Request) -> Response:
+        body = await _body(request)
+        counts = {name: body.get(name) for name in ("users", "numbers")}
+        if any(value is not None and type(value) is not int for value in counts.values()):
+            raise BadArgument("users and numbers must be whole numbers")
+        result = await run_in_threadpool(
+            reactivation.reactivate, deps, account_id=request.path_params["account_id"],
+            reason=str(body.get("reason") or ""), actor=str(body.get("actor") or "api"),
+            on=parse_date(str(body["on"]), name="on") if body.get("on") else None,
+            users=counts["users"], numbers=counts["numbers"], force=body.get("force") is True)
+        return JSONResponse(result)
+
     async def dead(request: Request) -> Response:
         rows = await run_in_threadpool(dead_letters.list_dead_letters, redis(),
                                        queue=request.query_params.get("queue"))
@@ -180,6 +192,7 @@ def operator_routes(deps: Deps, settings: Settings, *, redis_client: Any = None)
         ("/api/invoices", invoices, ["GET"]),
         ("/api/invoices/{ident}", invoice, ["GET"]),
         ("/api/accounts/{account_id}", account, ["GET"]),
+        ("/api/accounts/{account_id}/reactivate", reactivate, ["POST"]),
         ("/api/dead-letters", dead, ["GET"]),
         ("/api/dead-letters/requeue", dead_requeue, ["POST"]),
         ("/api/renewals/run", renewals, ["POST"]),

@@ -98,6 +98,16 @@ OPENAPI: dict[str, Any] = {
             "responses": {**_ok("the messages queued again"),
                           "404": {"description": "an unknown message id"},
                           "409": {"description": "a message was sent already"}}}},
+        "/api/accounts/{account_id}/reactivate": {"post": {
+            "summary": "Start a new subscription for a terminated account; audited",
+            "requestBody": _body({"reason": _STR, "actor": _STR,
+                                  "on": {"type": "string", "format": "date"},
+                                  "users": {"type": "integer", "minimum": 0},
+                                  "numbers": {"type": "integer", "minimum": 0},
+                                  "force": {"type": "boolean"}}, ["reason"]),
+            "responses": {**_ok("the subscription started"),
+                          "404": {"description": "an unknown account"},
+                          "409": {"description": "not terminated, or still owes (no force)"}}}},
         "/api/renewals/run": {"post": {
             "summary": "Issue every renewal due on or before as_of (default today)",
             "requestBody": _body({"as_of": {"type": "string", "format": "date"},

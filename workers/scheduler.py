@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from domain.dunning import DunningPolicy
+from workers.handlers.cancellation import end_due_subscriptions
 from workers.handlers.deps import Deps
 from workers.handlers.dunning import DunningReport, advance_dunning
 from workers.handlers.notifications import MAX_ATTEMPTS
@@ -99,9 +100,11 @@ def relay_outbox(deps: Deps, *, older_than: timedelta, limit: int = 500) -> int:
 
 
 def tick(deps: Deps, *, settings: SchedulerSettings, as_of: date | None = None) -> TickReport:
-    """One pass: renewals, sweep, outbox relay, dunning (in that order: today's invoices are
-    routed before the sweep looks for unrouted ones)."""
+    """One pass: endings, renewals, sweep, outbox relay, dunning (in that order: a
+    subscription ending today gets its final invoice instead of a renewal; today's invoices
+    are routed before the sweep looks for unrouted ones)."""
     today = as_of or deps.clock.today()
+    end_due_subscriptions(deps, as_of=today, batch_size=settings.batch_size)
     issued = renew_due(deps, as_of=today, batch_size=settings.batch_size)
     swept = sweep(deps, settings=settings.sweep)
     relayed = relay_outbox(deps, older_than=settings.outbox_relay_after)

@@ -122,6 +122,7 @@ def subscription_values(subscription: Subscription, *, now: datetime) -> dict[st
         "next_renewal_on": subscription.next_renewal_on,
         "billed_through": subscription.billed_through, "created_at": now, "updated_at": now,
         "external_id": subscription.external_id,
+        "ends_on": subscription.ends_on, "end_reason": subscription.end_reason,
     }
 
 
@@ -138,7 +139,8 @@ def subscription_from_row(row: SubscriptionRow) -> Subscription:
     return Subscription(id=row.id, account_id=row.account_id, terms=terms,
                         next_renewal_on=row.next_renewal_on,
                         status=SubscriptionStatus(row.status), billed_through=row.billed_through,
-                        external_id=row.external_id)
+                        external_id=row.external_id, ends_on=row.ends_on,
+                        end_reason=row.end_reason)
 
 
 def invoice_values(invoice: Invoice, *, now: datetime) -> dict[str, Any]:

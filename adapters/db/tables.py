@@ -121,6 +121,9 @@ class SubscriptionRow(SQLModel, table=True):
     updated_at: datetime = _instant()
     #: Migration 0008: the business's own id.
     external_id: str | None = Field(default=None, sa_type=Text)
+    #: The first day without service (migration 0015); the endings pass reads this index.
+    ends_on: date | None = Field(default=None, index=True)
+    end_reason: str | None = Field(default=None, sa_type=Text)
 
 
 class SeatChangeRow(SQLModel, table=True):

@@ -10,6 +10,8 @@ from typing import Final
 LABELS: Final[dict[str, dict[str, str]]] = {
     "en": {
         "invoice": "Invoice {number}",
+        "invoice.final": "Final invoice {number}",
+        "service_ended": "Last day of service",
         "label": "{label}:",
         "billed_to": "Billed to",
         "issued_on": "Issue date",
@@ -50,6 +52,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     },
     "fr": {
         "invoice": "Facture {number}",
+        "invoice.final": "Facture de clôture {number}",
+        "service_ended": "Dernier jour de service",
         # French typography: a no-break space before the colon.
         "label": "{label}\u00a0:",
         "billed_to": "Facturé à",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from babel.numbers import format_decimal
 
@@ -67,14 +68,19 @@ def build_view(invoice: Invoice, *, account_name: str, language: str,
     view_sections.append(SectionView("total", words["section.total"],
                                      rows=(Row(words["total_due"], amount=total),)))
     view_sections.append(_payment_section(invoice, payment_details, lang))
+    final = invoice.kind is InvoiceKind.FINAL
+    header = [(words["billed_to"], account_name),
+              (words["issued_on"], format_day(invoice.issued_on, language=lang)),
+              (words["period"], format_days(invoice.period.start, invoice.period.end,
+                                            language=lang))]
+    if final:  # the subscription ended: its last day of service ends the (half-open) period
+        last_day = invoice.period.end - timedelta(days=1)
+        header.append((words["service_ended"], format_day(last_day, language=lang)))
     return InvoiceView(
-        language=lang, title=words["invoice"].format(number=invoice.number),
+        language=lang,
+        title=words["invoice.final" if final else "invoice"].format(number=invoice.number),
         account_name=account_name,
-        header=_labelled(lang, (
-            (words["billed_to"], account_name),
-            (words["issued_on"], format_day(invoice.issued_on, language=lang)),
-            (words["period"], format_days(invoice.period.start, invoice.period.end,
-                                          language=lang)))),
+        header=_labelled(lang, tuple(header)),
         columns=(words["col.description"], words["col.quantity"], words["col.unit_price"],
                  words["col.amount"]),
         sections=tuple(view_sections), total=total)

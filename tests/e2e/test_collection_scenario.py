@@ -1,13 +1,15 @@
 """Issue 3's collection scenario (examples/collection.json), replayed through the real system.
 
 Six EUR/USD monthly accounts, anchored on 2026-01-05 unless told, replayed to 2026-02-05 (two
-invoices each, except ach_fail). Monthly charges, by hand (user 2000, number 500):
+invoices each, except ach_fail; lost_card's second is the final invoice of its termination
+on 02-01, the legal notice 27 days after 01-05). Monthly charges, by hand (user 2000, number 500):
     card_ok    1 user,  1 number: 2000 + 500     = 2500  card that pays
     card_nsf   2 users, 1 number: 4000 + 500     = 4500  insufficient funds; new card 01-12
     sepa_ok    3 users, 1 number: 6000 + 500     = 6500  SEPA Core that pays
     ach_fail   4 users, 1 number: 8000 + 500     = 8500  ACH failing for lack of funds (USD);
                                                          starts 01-12, so one invoice only
-    lost_card  1 user,  2 numbers: 2000 + 1000   = 3000  card reported lost (hard decline)
+    lost_card  1 user,  2 numbers: 2000 + 1000   = 3000  card reported lost (hard decline),
+                                                         never replaced: terminated 02-01
     wire_part  1 user,  3 numbers: 2000 + 1500   = 3500  wire; 2000 received on 01-20
 The retry schedule is the default (1, 3, 5, 7) days after the first failure.
 """
@@ -120,22 +122,28 @@ def test_a_failing_ach_debit_is_retried_softly_and_stays_owed(collection: Docume
 
 def test_a_hard_decline_is_never_retried_and_its_amount_is_carried_forward(
         collection: Document) -> None:
-    # Given pm_card_chargeDeclinedLostCard
-    january, february = invoices_of(collection, "lost_card")
+    # Given pm_card_chargeDeclinedLostCard, never replaced
+    january, final = invoices_of(collection, "lost_card")
     # Then the one attempt fails hard and no retry is scheduled
     assert [(p["attempt"], p["status"], _failure(p)) for p in attempts_on(collection, january)] \
         == [(1, "failed", ("hard", "lost_card"))]
     # And the customer is asked for a new payment method
     assert ("lost_card", "new_method_needed") in {
         (m["account"], m["kind"]) for m in collection["messages"]}
-    # And January's 3000 is carried forward: February = 3000 + previous 3000 = 6000
+    # And the legal notice of 01-05 + 27 days = 02-01 terminates the account: the
+    # subscription ends that day with a final invoice (nothing added, no minutes: no line)
+    # that brings January's 3000 forward, and there is no renewal on 02-05
+    assert [(n["on"], n["kind"]) for n in collection["notices"]
+            if n["account"] == "lost_card"][-1] == ("2026-02-01", "legal_notice")
+    assert (final["issued_on"], final["kind"], final["charges"]) == ("2026-02-01", "final", 0)
     assert (january["status"], january["amount_carried"], january["carried_to"]) == (
-        "carried_forward", 3000, february["id"])
-    assert (february["previous_amount_due"], february["total"], february["status"]) == (
-        3000, 6000, "open")
-    # And the unusable card is not charged again for February
-    assert attempts_on(collection, february) == []
-    assert collection["balances"]["lost_card"] == 6000
+        "carried_forward", 3000, final["id"])
+    assert (final["previous_amount_due"], final["total"], final["status"]) == (
+        3000, 3000, "open")
+    # And the unusable card is not charged again for the final invoice
+    assert attempts_on(collection, final) == []
+    assert collection["standings"]["lost_card"] == "terminated"
+    assert collection["balances"]["lost_card"] == 3000
 
 
 def test_a_wire_paid_in_part_carries_the_rest_forward(collection: Document) -> None:
@@ -168,7 +176,7 @@ def test_every_ledger_equals_what_the_open_invoices_still_ask_for(collection: Do
         "card_nsf": 0,         # both paid (January by the new card)
         "sepa_ok": 6500,       # February's debit pending
         "ach_fail": 8500,      # January, its retry still being debited
-        "lost_card": 6000,     # 3000 + 3000 carried
+        "lost_card": 3000,     # January, carried onto the final invoice of 02-01
         "wire_part": 5000,     # 3500 + 1500 carried
     }
     for account, balance in collection["balances"].items():

@@ -307,7 +307,7 @@ def test_the_31st_account_invoices_add_up_by_hand(anchor_31st: Document) -> None
 # wiry: wire; 2 users * 2000 + 1 number * 500 = 4500 a month; pays nothing in January, then
 #       wires 9000 on 02-20 against the February invoice.
 # lost: card reported lost (hard decline); 1 user * 3000 + 1 number * 600 = 3600 a month;
-#       gives a working card on 02-10.
+#       terminated by the legal notice on 02-01, gives a working card on 02-10.
 # --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -342,25 +342,30 @@ def test_an_unpaid_wire_invoice_is_carried_forward_as_the_next_previous_amount_d
     assert carried["balances"]["wiry"] == 4500 == open_amount_due(carried, "wiry")
 
 
-def test_a_hard_declined_card_invoice_is_carried_forward_and_collected_when_a_new_card_arrives(
+def test_a_hard_declined_card_is_terminated_and_a_new_card_after_it_pays_but_restarts_nothing(
         carried: Document) -> None:
-    # Given a lost card on 01-05 and a new card on 02-10
+    # Given a lost card on 01-05 (hard decline) and a new card only on 02-10, after the
+    # legal notice of 01-05 + 27 days = 02-01
     invoices = invoices_of(carried, "lost")
-    # Then February shows January's 3600 as previous amount due
+    # Then the termination of 02-01 ends the subscription with a final invoice (no line:
+    # nothing added, no minutes) that brings January's 3600 forward, and no renewal follows
     assert _amounts(invoices) == [
         ("2026-01-05", 3600, 0, 3600, "carried_forward"),     # 3000 + 600
-        ("2026-02-05", 3600, 3600, 7200, "paid"),             # 3600 + previous 3600
-        ("2026-03-05", 3600, 0, 3600, "paid"),
+        ("2026-02-01", 0, 3600, 3600, "paid"),                # final: previous 3600
     ]
-    january, february, march = invoices
-    assert january["carried_to"] == february["id"]
-    # And the lost card was tried once, never retried; the new card paid the 7200 at once
+    january, final = invoices
+    assert (january["carried_to"], final["kind"]) == (final["id"], "final")
+    # And the lost card was tried once, never retried; the new card paid the 3600 at once
     payments = [(p["invoice"], p["attempt"], p["created_on"], p["status"], p["amount"],
                  (p.get("failure") or {}).get("class"))
                 for p in carried["payments"] if p["account"] == "lost"]
     assert payments == [
         (january["number"], 1, "2026-01-05", "failed", 3600, "hard"),
-        (february["number"], 1, "2026-02-10", "succeeded", 7200, None),
-        (march["number"], 1, "2026-03-05", "succeeded", 3600, None),
+        (final["number"], 1, "2026-02-10", "succeeded", 3600, None),
     ]
     assert carried["balances"]["lost"] == 0
+    # And paying everything reinstates the standing, but the subscription stays ended (an
+    # operator reactivates: `paycollect accounts reactivate`)
+    assert carried["standings"]["lost"] == "active"
+    assert [(s["status"], s["ends_on"]) for s in carried["subscriptions"]
+            if s["account"] == "lost"] == [("ended", "2026-02-01")]

@@ -6,7 +6,9 @@ Every account: monthly plan, 1 user (20.00) + 1 number (5.00) = 25.00 a month, a
 2026-01-15, so seven invoices (01-15 … 07-15). Dunning runs with the default policy: notices
 3, 10, 17, 22 and 27 days overdue; a notice sent late (a direct debit still in its processing
 window) pushes the next ones back by the same gaps. One overdue sequence per account; a debt
-carried forward keeps its place in the sequence.
+carried forward keeps its place in the sequence. The legal notice terminates the account: its
+subscription ends that day with a final invoice (no line here: nothing added, no minutes)
+bringing the whole unpaid balance forward, and it is never renewed again.
 """
 
 from __future__ import annotations
@@ -25,9 +27,14 @@ Document = dict[str, Any]
 MONTHLY = 2500
 ANCHORS = [f"2026-{month:02}-15" for month in range(1, 8)]
 SEQUENCE = ["first_notice", "second_notice", "third_notice", "last_notice", "legal_notice"]
-#: Never paid: each month's 25.00 is brought forward onto the next invoice.
-NEVER_PAID = ("card_generic", "card_lost", "card_stolen", "card_processing", "dd_bacs_closed",
-              "dd_ach_mandate")
+#: Never paid: terminated (legal notice) before the second renewal, on these days.
+NEVER_PAID = {"card_generic": "2026-02-11", "card_lost": "2026-02-11",
+              "card_stolen": "2026-02-11", "card_processing": "2026-02-11",
+              "dd_bacs_closed": "2026-02-14", "dd_ach_mandate": "2026-02-11"}
+#: Terminated by the legal notice on this day (the never-paid ones, and the reversals).
+TERMINATED = {**NEVER_PAID, "dd_ach_insufficient": "2026-02-20",
+              "dd_sepa_late": "2026-02-23", "dd_sepa_chargeback": "2026-03-04",
+              "card_dispute": "2026-02-11"}
 
 
 @pytest.fixture(scope="module")
@@ -43,26 +50,47 @@ def previous(doc: Document, account: str) -> list[int]:
     return [inv["previous_amount_due"] for inv in invoices_of(doc, account)]
 
 
-def test_every_account_gets_one_monthly_invoice_on_each_anchor_day(six: Document) -> None:
+def test_every_live_account_gets_one_monthly_invoice_on_each_anchor_day(six: Document) -> None:
     # Given 17 accounts anchored on the 15th, whatever their method and failures
-    # Then each has exactly seven invoices, dated on the anchor days, none twice
     accounts = {inv["account"] for inv in six["invoices"]}
     assert len(accounts) == 17
-    for account in accounts:
+    for account in accounts - set(TERMINATED):
+        # Then each account never terminated has exactly seven invoices, on the anchor days
         assert [inv["issued_on"] for inv in invoices_of(six, account)] == ANCHORS, account
-    keys = Counter((inv["account"], inv["period"]["start"]) for inv in six["invoices"])
+    keys = Counter((inv["account"], inv["period"]["start"], inv["kind"])
+                   for inv in six["invoices"])
     assert set(keys.values()) == {1}
 
 
-@pytest.mark.parametrize("account", NEVER_PAID)
+@pytest.mark.parametrize("account", sorted(TERMINATED))
+def test_a_terminated_account_gets_a_final_invoice_on_its_legal_notice_and_nothing_after(
+        six: Document, account: str) -> None:
+    ends_on = TERMINATED[account]
+    invoices = invoices_of(six, account)
+    # Then its renewals stop at the legal notice: the anchors before it, then the final one
+    assert [inv["issued_on"] for inv in invoices] == [
+        *(day for day in ANCHORS if day < ends_on), ends_on]
+    assert [inv["kind"] for inv in invoices][-1] == "final"
+    assert (notices_of(six, account)[-1]) == (ends_on, "legal_notice")
+    assert [(s["status"], s["ends_on"], s["end_reason"]) for s in six["subscriptions"]
+            if s["account"] == account] == [("ended", ends_on, "terminated")]
+    # And the final invoice (no line) brings forward everything unpaid: the whole balance
+    final = invoices[-1]
+    assert final["charges"] == 0
+    assert final["previous_amount_due"] == final["total"] == six["balances"][account]
+    # And every earlier invoice is closed as carried forward onto it
+    assert {inv["status"] for inv in invoices[:-1]} == {"carried_forward"}
+
+
+@pytest.mark.parametrize("account", sorted(NEVER_PAID))
 def test_an_account_that_never_pays_has_its_whole_balance_brought_forward(
         six: Document, account: str) -> None:
-    # Then each invoice brings forward everything unpaid, month after month
-    assert previous(six, account) == [0, 2500, 5000, 7500, 10000, 12500, 15000]
-    assert six["balances"][account] == 7 * MONTHLY
+    # Then January's 25.00 is brought forward onto the final invoice, and stays owed
+    assert previous(six, account) == [0, 2500]
+    assert six["balances"][account] == MONTHLY
 
 
-@pytest.mark.parametrize("account", NEVER_PAID)
+@pytest.mark.parametrize("account", sorted(NEVER_PAID))
 def test_an_account_that_never_pays_gets_the_five_notices_and_is_terminated(
         six: Document, account: str) -> None:
     kinds = [kind for _on, kind in notices_of(six, account)]
@@ -95,11 +123,10 @@ def test_a_failing_debit_retried_in_flight_is_not_brought_forward_until_it_fails
         six: Document) -> None:
     # Given ACH debits that keep failing for insufficient funds, each retry in flight for days
     # Then the 01-15 invoice, its retry still in flight on 02-15, is not brought forward
-    # then (previous 0), and is once its debit has failed (03-15: 25.00)
-    assert previous(six, "dd_ach_insufficient")[:3] == [0, 0, 2500]
-    # (Later months depend on where each retry stands on the anchor day; either way nothing
-    # is lost: the balance is every month's 25.00.)
-    assert six["balances"]["dd_ach_insufficient"] == 7 * MONTHLY
+    # then (previous 0), and is once its debit has failed: onto the final invoice of the
+    # termination on 02-20, with February's 25.00 (50.00)
+    assert previous(six, "dd_ach_insufficient") == [0, 0, 5000]
+    assert six["balances"]["dd_ach_insufficient"] == 2 * MONTHLY
     assert [k for _on, k in notices_of(six, "dd_ach_insufficient")] == SEQUENCE
     assert six["standings"]["dd_ach_insufficient"] == "terminated"
 
@@ -108,8 +135,11 @@ def test_a_failing_debit_retried_in_flight_is_not_brought_forward_until_it_fails
 def test_money_taken_back_after_confirmation_is_owed_again_and_dunned(
         six: Document, account: str) -> None:
     # Given payments that succeed and are then reversed (late failure, chargeback, dispute)
-    # Then the reversed amount is brought forward like any unpaid amount
-    assert previous(six, account)[:3] == [0, 2500, 5000]
+    # Then the reversed amount is brought forward like any unpaid amount, invoice after
+    # invoice, until the final one holds all of it
+    invoices = invoices_of(six, account)
+    assert previous(six, account) == [MONTHLY * n for n in range(len(invoices))]
+    assert six["balances"][account] == MONTHLY * (len(invoices) - 1)
     # And the account goes through the overdue sequence once
     assert [k for _on, k in notices_of(six, account)] == SEQUENCE
 
@@ -137,13 +167,16 @@ def test_updating_an_expired_card_stops_the_sequence_and_reinstates(six: Documen
     assert previous(six, "card_expired") == [0] * 7
 
 
-def test_a_card_needing_authentication_is_reinstated_when_a_new_card_pays_everything(
+def test_a_card_needing_authentication_is_reinstated_when_a_new_card_pays_before_termination(
         six: Document) -> None:
-    # Given three invoices unpaid (authentication required) and terminated on 02-11
-    # When the customer adds a working card on 03-20
-    # Then the 03-15 invoice, carrying 50.00, is paid, and the account is active again
-    assert previous(six, "card_3ds") == [0, 2500, 5000, 0, 0, 0, 0]
-    assert [inv["status"] for inv in invoices_of(six, "card_3ds")][2] == "paid"
+    # Given the 01-15 invoice unpaid (authentication required), the last notice on 02-06
+    # (termination on 02-11)
+    # When the customer adds a working card on 02-09, before the legal notice
+    # Then the invoice is paid, no legal notice goes out, the account is active again and
+    # its subscription renews every month
+    assert [kind for _on, kind in notices_of(six, "card_3ds")] == SEQUENCE[:4]
+    assert [inv["status"] for inv in invoices_of(six, "card_3ds")] == ["paid"] * 7
+    assert previous(six, "card_3ds") == [0] * 7
     assert six["standings"]["card_3ds"] == "active"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -10,9 +11,11 @@ import pytest
 from starlette.applications import Starlette
 
 from adapters.simulators.server import serve_in_thread
+from domain.clock import at_utc
 from domain.records import Notification
 from tests.integration.ops_world import OpsWorld, build_world
 from workers.config import Settings
+from workers.handlers.ending import TERMINATED, end_subscription
 from workers.operator_api import operator_routes
 
 TOKEN = "s3cret-operator-token"
@@ -62,7 +65,8 @@ def test_the_openapi_document_describes_every_route(client: httpx.Client) -> Non
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {
         "/api/payments/failed", "/api/payments/requeue", "/api/invoices",
-        "/api/invoices/{ident}", "/api/accounts/{account_id}", "/api/dead-letters",
+        "/api/invoices/{ident}", "/api/accounts/{account_id}",
+        "/api/accounts/{account_id}/reactivate", "/api/dead-letters",
         "/api/dead-letters/requeue", "/api/renewals/run", "/api/wires", "/api/outbox",
         "/api/outbox/resend"}
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
@@ -169,3 +173,27 @@ def test_the_served_webhook_app_mounts_the_operator_api_beside_the_webhooks(
         assert client.get("/healthz").json() == {"status": "ok"}
         assert client.get("/api/invoices").status_code == 401
         assert client.get("/api/invoices", headers=AUTH).status_code == 200
+
+
+def test_a_terminated_account_that_paid_is_reactivated_through_the_api(
+        world: OpsWorld, client: httpx.Client) -> None:
+    # Given acc_wire terminated on 03-28, everything paid (its final invoice by wire)
+    world.clock.set(at_utc(2026, 3, 28, 9))
+    end_subscription(world.deps, subscription_id="sub_acc_wire", ends_on=date(2026, 3, 28),
+                     reason=TERMINATED)
+    with world.deps.uow_factory() as uow:
+        [final] = uow.invoices.list_open_for_account(account_id="acc_wire")
+    assert client.post("/api/wires", headers=AUTH, json={
+        "reference": final.payment_reference, "amount": "95.00"}).status_code == 200
+    # When the operator reactivates it from a given day
+    started = client.post("/api/accounts/acc_wire/reactivate", headers=AUTH,
+                          json={"reason": "paid up", "on": "2026-04-01", "actor": "bob"})
+    # Then a new subscription starts then; again is a conflict; an unknown account a 404
+    assert started.status_code == 200, started.text
+    assert (started.json()["started_on"], started.json()["users"]) == ("2026-04-01", 3)
+    assert client.post("/api/accounts/acc_wire/reactivate", headers=AUTH,
+                       json={"reason": "again"}).status_code == 409
+    assert client.post("/api/accounts/acc_nope/reactivate", headers=AUTH,
+                       json={"reason": "x"}).status_code == 404
+    assert client.post("/api/accounts/acc_wire/reactivate", headers=AUTH,
+                       json={"reason": "x", "users": "two"}).status_code == 422

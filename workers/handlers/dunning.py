@@ -5,6 +5,8 @@ Per overdue invoice: the account's dunning policy is copied onto it the first ti
 overdue, then `domain.dunning.next_dunning_step` decides the notice due today. Notices go to
 the outbox (dedupe key `<kind>:<invoice id>`) in the same transaction as the record of them,
 so each is sent exactly once. The account's standing follows (`workers.handlers.standing`).
+The legal notice terminates the account: in the same transaction its live subscriptions end
+that day (workers/handlers/ending.py: a final invoice, no renewal after it).
 Wire invoices have their own due date and reminders; they are not dunned here.
 """
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.accounts import Account, MethodType, Standing
-from domain.dunning import DunningPolicy, Notice, next_dunning_step
+from domain.dunning import DunningPolicy, Notice, NoticeKind, next_dunning_step
 from domain.errors import UnknownAccount
 from domain.invoices import Invoice, InvoiceStatus
 from domain.payments import AttemptStatus
@@ -25,6 +27,7 @@ from domain.records import Notification
 from workers.handlers.apply import AfterCommit
 from workers.handlers.deps import Deps
 from workers.handlers.dunning_record import DunningRecord, merged, record_for
+from workers.handlers.ending import TERMINATED, EndResult, end_subscription_in, route_issued
 from workers.handlers.standing import refresh_standing
 
 log = logging.getLogger("paycollect.dunning")
@@ -64,6 +67,7 @@ def advance_account(deps: Deps, *, account_id: str, today: date, policy: Dunning
     """One account in one transaction: notices due today, then its standing. Returns notices."""
     after = AfterCommit()
     sent = 0
+    terminated = False
     with deps.uow_factory() as uow:
         account = uow.accounts.get(account_id=account_id)
         if account is None:
@@ -84,11 +88,24 @@ def advance_account(deps: Deps, *, account_id: str, today: date, policy: Dunning
                 uow.invoices.set_dunning_policy(invoice_id=invoice.id,
                                                 policy=record.to_json())
                 sent += 1
+                terminated = terminated or notice.kind is NoticeKind.LEGAL_NOTICE
             lead = record
+        ended = _end_service(uow, deps, account_id=account_id, today=today) if terminated else []
         refresh_standing(uow, account_id=account_id, now=deps.clock.now())
         uow.commit()
     after.send(deps)
+    for result in ended:
+        route_issued(deps, result)
     return sent
+
+
+def _end_service(uow: UnitOfWork, deps: Deps, *, account_id: str,
+                 today: date) -> list[EndResult]:
+    """The legal notice went out: the account's live subscriptions end today."""
+    return [end_subscription_in(uow, deps, subscription_id=subscription.id, ends_on=today,
+                                reason=TERMINATED, actor="dunning")
+            for subscription in uow.subscriptions.list_for_account(account_id=account_id)
+            if subscription.is_live and subscription.started_on < today]
 
 
 def _record(uow: UnitOfWork, *, invoice: Invoice, invoices: list[Invoice],

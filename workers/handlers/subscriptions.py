@@ -16,6 +16,14 @@ from domain.seats import SeatChange
 from workers.handlers.deps import Deps
 
 
+class SubscriptionHasEnded(PermissionError):
+    """Units cannot change on a subscription that has ended (a new one must be started)."""
+
+    def __init__(self, subscription_id: str) -> None:
+        super().__init__(f"subscription {subscription_id} has ended: its units cannot change")
+        self.subscription_id = subscription_id
+
+
 class UnitsRefused(PermissionError):
     """The account's standing does not allow adding units (the message says why)."""
 
@@ -48,6 +56,8 @@ def _change(deps: Deps, *, subscription_id: str, kind: UnitKind, delta: int, on:
         subscription = uow.subscriptions.get(subscription_id=subscription_id)
         if subscription is None:
             raise UnknownSubscription(subscription_id)
+        if not subscription.is_live:
+            raise SubscriptionHasEnded(subscription_id)
         account = uow.accounts.get(account_id=subscription.account_id)
         if account is None:
             raise UnknownAccount(subscription.account_id)

@@ -18,6 +18,7 @@ from domain.outcomes import DeclineKind
 from domain.payments import AttemptStatus, PaymentAttempt
 from domain.records import AuditEntry
 from workers.handlers import operators
+from workers.handlers.cancellation import end_due_subscriptions
 from workers.handlers.deps import Deps
 from workers.operations.errors import BadArgument, NotFoundError, UnmatchedWire
 from workers.scheduler import renew_due
@@ -129,8 +130,10 @@ def receive_wire(deps: Deps, *, reference: str, amount: Money, received_on: date
 
 
 def run_renewals(deps: Deps, *, as_of: date, actor: str) -> dict[str, Any]:
-    """Issue every renewal due on or before `as_of` now (the scheduler's renewal step)."""
-    issued = renew_due(deps, as_of=as_of)
+    """Issue every renewal due on or before `as_of` now (the scheduler's renewal step, after
+    its endings pass: a subscription ending by then gets its final invoice, not a renewal)."""
+    ended = end_due_subscriptions(deps, as_of=as_of)
+    issued = sum(len(result.issued) for result in ended) + renew_due(deps, as_of=as_of)
     with deps.uow_factory() as uow:
         uow.audit.add(entry=AuditEntry(at=deps.clock.now(), actor=actor, action="renewals.run",
                                        target=as_of.isoformat(), details={"issued": issued}))

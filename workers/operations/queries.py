@@ -122,6 +122,11 @@ def show_account(deps: Deps, *, account_id: str) -> dict[str, Any]:
         numbers = {inv.id: inv.number for inv in uow.invoices.list(account_id=account_id)}
         open_invoices = [inv.number for inv in
                          uow.invoices.list_open_for_account(account_id=account_id)]
+        subscriptions = [{"id": s.id, "started_on": s.started_on.isoformat(),
+                          "status": s.state.value,
+                          "ends_on": s.ends_on.isoformat() if s.ends_on else None,
+                          "end_reason": s.end_reason}
+                         for s in uow.subscriptions.list_for_account(account_id=account_id)]
     running = 0
     ledger = []
     for item in entries:
@@ -133,4 +138,5 @@ def show_account(deps: Deps, *, account_id: str) -> dict[str, Any]:
     return {"id": account.id, "name": account.name, "currency": account.currency,
             "language": account.language, "email": account.email,
             "standing": account.standing.value, "payment_method": _method(account),
-            "balance_minor": running, "open_invoices": open_invoices, "ledger": ledger}
+            "balance_minor": running, "open_invoices": open_invoices, "ledger": ledger,
+            "subscriptions": subscriptions}

@@ -97,7 +97,17 @@ def build_document(uow: UnitOfWork, *, account_ids: Sequence[str]) -> dict[str, 
     return {"invoices": [invoice_doc(inv) for inv in invoices], "payments": payments,
             "balances": balances, "notices": _notices(uow, account_ids=account_ids),
             "standings": {account_id: _standing(uow, account_id) for account_id in account_ids},
-            "refused": _refused(uow, account_ids=account_ids), "messages": messages}
+            "refused": _refused(uow, account_ids=account_ids), "messages": messages,
+            "subscriptions": _subscriptions(uow, account_ids=account_ids)}
+
+
+def _subscriptions(uow: UnitOfWork, *, account_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Each subscription: active, canceling or ended (with its end day and why)."""
+    return [{"account": account_id, "id": s.id, "started_on": s.started_on.isoformat(),
+             "status": s.state.value, "ends_on": s.ends_on.isoformat() if s.ends_on else None,
+             "end_reason": s.end_reason}
+            for account_id in account_ids
+            for s in uow.subscriptions.list_for_account(account_id=account_id)]
 
 
 def _notices(uow: UnitOfWork, *, account_ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from domain.usage import UsageRecord
 from workers.bootstrap import Embedded, start_embedded
 from workers.config import Settings
 from workers.handlers import accounts as account_handlers
-from workers.handlers import dunning, operators, renewals, subscriptions, sweeper
+from workers.handlers import cancellation, dunning, operators, renewals, subscriptions, sweeper
 from workers.simulate.report import build_document, render_report
 from workers.simulate.scenario import AccountSpec, EventSpec, MethodSpec, Scenario
 
@@ -68,6 +68,7 @@ def _run(scenario: Scenario, embedded: Embedded, clock: ManualClock) -> Result:
         for event in scenario.events_on(day):
             _apply(embedded, scenario, event)
         _settle(embedded)
+        cancellation.end_due_subscriptions(deps, as_of=day)
         issued = renewals.run_due_renewals(
             uow_factory=deps.uow_factory, as_of=day, clock=clock,
             settings=renewals.RenewalSettings(wire_due_days=deps.wire_due_days))
@@ -148,7 +149,8 @@ def _apply(embedded: Embedded, scenario: Scenario, event: EventSpec) -> None:
                   else subscriptions.remove_units)
         for kind, quantity in event.payload.items():
             # A restricted account cannot add units: refused, audited, listed in the report.
-            with contextlib.suppress(subscriptions.UnitsRefused):
+            with contextlib.suppress(subscriptions.UnitsRefused,
+                                     subscriptions.SubscriptionHasEnded):
                 change(deps, subscription_id=subscription_id, kind=UnitKind(kind),
                        quantity=quantity, on=event.on, actor="scenario")
     elif event.kind == "usage":

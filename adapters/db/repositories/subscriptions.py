@@ -51,7 +51,10 @@ class SqlSubscriptionRepository:
         rows = self._session.exec(fresh(
             select(SubscriptionRow)
             .where(col(SubscriptionRow.next_renewal_on) <= as_of,
-                   SubscriptionRow.status == SubscriptionStatus.ACTIVE.value)
+                   SubscriptionRow.status == SubscriptionStatus.ACTIVE.value,
+                   # Ending: no renewal on or after its end day (the final invoice instead).
+                   or_(col(SubscriptionRow.ends_on).is_(None),
+                       col(SubscriptionRow.next_renewal_on) < col(SubscriptionRow.ends_on)))
             .order_by(col(SubscriptionRow.next_renewal_on), col(SubscriptionRow.id))
             .limit(limit)))
         return [mappers.subscription_from_row(row) for row in rows]
@@ -74,8 +77,30 @@ class SqlSubscriptionRepository:
     def claim_renewal(self, *, subscription_id: str, now: datetime, until: datetime) -> bool:
         claimable = or_(_TABLE.c.renewal_claimed_until.is_(None),
                         _TABLE.c.renewal_claimed_until <= now)
-        return self._update([_TABLE.c.id == subscription_id, claimable],
+        # An ended subscription is never renewed, even by a renewal that read it before.
+        live = _TABLE.c.status == SubscriptionStatus.ACTIVE.value
+        return self._update([_TABLE.c.id == subscription_id, claimable, live],
                             {"renewal_claimed_until": until})
+
+    def ending_due(self, *, as_of: date, limit: int) -> list[Subscription]:
+        rows = self._session.exec(fresh(
+            select(SubscriptionRow)
+            .where(col(SubscriptionRow.ends_on) <= as_of,
+                   SubscriptionRow.status == SubscriptionStatus.ACTIVE.value)
+            .order_by(col(SubscriptionRow.ends_on), col(SubscriptionRow.id))
+            .limit(limit)))
+        return [mappers.subscription_from_row(row) for row in rows]
+
+    def schedule_end(self, *, subscription_id: str, ends_on: date, reason: str) -> bool:
+        live = _TABLE.c.status == SubscriptionStatus.ACTIVE.value
+        return self._update([_TABLE.c.id == subscription_id, live],
+                            {"ends_on": ends_on, "end_reason": reason})
+
+    def end(self, *, subscription_id: str, ends_on: date, reason: str) -> bool:
+        live = _TABLE.c.status == SubscriptionStatus.ACTIVE.value
+        return self._update([_TABLE.c.id == subscription_id, live],
+                            {"status": SubscriptionStatus.CANCELED.value, "ends_on": ends_on,
+                             "end_reason": reason})
 
     def _update(self, where: list[Any], values: dict[str, Any]) -> bool:
         result = self._session.exec(_TABLE.update().where(*where)
