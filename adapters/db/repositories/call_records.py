@@ -116,7 +116,7 @@ class SqlCallRecordRepository:
         c = _CALLS.c
         query = (select(c.subscription_id, c.direction, c.rate_prefix,
                         func.sum(c.duration_seconds),
-                        func.sum((c.duration_seconds + 59) / 60))
+                        func.sum((c.duration_seconds + 59) // 60))
                  .where(c.invoice_id.is_(None), c.subscription_id.in_(list(subscription_ids)),
                         c.started_at < before)
                  .group_by(c.subscription_id, c.direction, c.rate_prefix))
