@@ -76,13 +76,11 @@ class SqlCallRecordRepository:
                  "started_at": r.started_at, "duration_seconds": r.duration_seconds,
                  "rate_prefix": prefix, "received_at": received_at}
                 for r, prefix in zip(records, rate_prefixes, strict=True)]
-        new = 0
-        for start in range(0, len(rows), 1000):
-            chunk = rows[start:start + 1000]
-            statement = pg_insert(_CALLS).values(chunk).on_conflict_do_nothing(
-                index_elements=["id"])
-            new += int(run(self._session, statement).rowcount)
-        return new
+        # One cached statement; SQLAlchemy's "insertmanyvalues" sends it as multi-row
+        # INSERTs of up to 1000 rows, RETURNING the ids that were new.
+        statement = (pg_insert(_CALLS).on_conflict_do_nothing(index_elements=["id"])
+                     .returning(_CALLS.c.id))
+        return len(run(self._session, statement, rows).all())
 
     def _copy_in(self, rows: list[tuple[Any, ...]]) -> int:
         connection = self._session.connection()
