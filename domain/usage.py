@@ -46,7 +46,7 @@ class CallRecord:
     duration_seconds: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class ClassUsage:
     """The unbilled calls of one class: outbound to one prefix ("" = default), or toll-free.
 
