@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from domain.money import Money
@@ -95,13 +96,18 @@ class RateCard:
 
         With +33 and +336 on the card, +33612345678 is rated by +336, +33123456789 by +33.
         """
-        for length in range(min(len(destination), 16), 1, -1):
-            if destination[:length] in self._by_prefix:
-                return destination[:length]
-        return ""
+        return longest_prefix(destination, self._by_prefix)
 
     def destination(self, prefix: str) -> DestinationRate | None:
         return self._by_prefix.get(prefix)
+
+
+def longest_prefix(destination: str, prefixes: Collection[str]) -> str:
+    """The longest of `prefixes` that `destination` starts with; "" when none does."""
+    for length in range(min(len(destination), 16), 1, -1):
+        if destination[:length] in prefixes:
+            return destination[:length]
+    return ""
 
 
 def _check_rate(rate: Money, currency: str, where: str) -> None:

@@ -78,6 +78,10 @@ class FakeRateCardRepository:
                     and r.direction.value == "outbound"):
                 self._calls[call_id] = replace(call, rate_prefix=card.classify(r.destination))
 
+    def prefixes_for(self, *, subscription_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        return {s: frozenset(d.prefix for d in self._cards[s].destinations)
+                for s in subscription_ids if s in self._cards and self._cards[s].destinations}
+
     def get(self, *, subscription_id: str) -> RateCard | None:
         return self._cards.get(subscription_id)
 

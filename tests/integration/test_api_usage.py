@@ -157,3 +157,14 @@ def test_a_bad_rate_card_is_refused_naming_the_field(world: UsageWorld, card: di
 def test_the_rate_card_of_an_unknown_subscription_is_404(world: UsageWorld) -> None:
     response = world.http.put("/subscriptions/nope/rate-card", json=CARD, headers=AUTH)
     assert response.status_code == 404
+
+
+def test_the_openapi_document_describes_a_call_record_and_the_rate_card(
+        world: UsageWorld) -> None:
+    document = world.http.get("/openapi.json").json()
+    records = document["components"]["schemas"]["UsageBatchIn"]["properties"]["records"]
+    assert records["maxItems"] == 10_000
+    assert set(records["items"]["properties"]) == {
+        "id", "subscription", "number", "direction", "destination", "started_at",
+        "duration_seconds"}
+    assert "/subscriptions/{subscription_id}/rate-card" in document["paths"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.call_records import Refusal, check_record
 from domain.ports import UnitOfWork
+from domain.rate_cards import longest_prefix
 from domain.usage import CallRecord, Direction
 
 #: The most records one batch may hold (API and CLI chunks alike).
@@ -59,7 +60,7 @@ def store_calls(uow: UnitOfWork, *, records: Sequence[tuple[int, CallRecord]],
     """
     wanted = sorted({record.subscription_id for _, record in records})
     known = uow.call_records.lock_subscriptions(subscription_ids=wanted)
-    cards = uow.rate_cards.get_many(subscription_ids=[s for s in wanted if s in known])
+    prefixes_of = uow.rate_cards.prefixes_for(subscription_ids=[s for s in wanted if s in known])
     result = IngestResult()
     accepted: list[CallRecord] = []
     prefixes: list[str] = []
@@ -68,9 +69,10 @@ def store_calls(uow: UnitOfWork, *, records: Sequence[tuple[int, CallRecord]],
             result.refused.append(Refusal(index, "subscription", "unknown subscription "
                                                                  f"{record.subscription_id!r}"))
             continue
-        card = cards.get(record.subscription_id)
+        card_prefixes = prefixes_of.get(record.subscription_id)
         outbound = record.direction is Direction.OUTBOUND
-        prefixes.append(card.classify(record.destination) if card and outbound else "")
+        prefixes.append(longest_prefix(record.destination, card_prefixes)
+                        if card_prefixes and outbound else "")
         accepted.append(record)
     result.accepted = len(accepted)
     result.new = uow.call_records.add_many(records=accepted, rate_prefixes=prefixes,

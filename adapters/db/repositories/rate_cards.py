@@ -39,6 +39,18 @@ class SqlRateCardRepository:
                  "per_minute_minor": d.per_minute.minor} for d in card.destinations])
         SqlCallRecordRepository(self._session).reclassify(subscription_id=subscription_id)
 
+    def prefixes_for(self, *, subscription_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        """The card prefixes of each subscription that has some (ingestion rates by them;
+        one query, no card objects built: it runs for every batch of calls)."""
+        if not subscription_ids:
+            return {}
+        found: dict[str, set[str]] = {}
+        query = select(_DESTINATIONS.c.subscription_id, _DESTINATIONS.c.prefix).where(
+            _DESTINATIONS.c.subscription_id.in_(list(subscription_ids)))
+        for subscription_id, prefix in run(self._session, query):
+            found.setdefault(subscription_id, set()).add(prefix)
+        return {key: frozenset(value) for key, value in found.items()}
+
     def get(self, *, subscription_id: str) -> RateCard | None:
         return self.get_many(subscription_ids=[subscription_id]).get(subscription_id)
 
