@@ -109,6 +109,12 @@ def peak_memory_mib(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (load-independent, unlike wall time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def ingest(url: str, args: argparse.Namespace) -> None:
     port = 18000 + os.getpid() % 1000
     server = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
@@ -132,15 +138,19 @@ def ingest(url: str, args: argparse.Namespace) -> None:
             response.raise_for_status()
             return int(response.json()["new"])
 
+        cpu_before = cpu_seconds(server.pid)
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             new = sum(pool.map(send, enumerate(payloads)))
         elapsed = time.perf_counter() - started
+        server_cpu = cpu_seconds(server.pid) - cpu_before
         resent = send((0, payloads[0]))
         print(f"ingested {args.records:,} records ({new:,} new) in {elapsed:.1f} s: "
               f"{args.records / elapsed:,.0f} records/s; {args.clients} clients, batches "
               f"of {args.batch:,}; one batch resent: {resent} new")
-        print(f"peak server memory (VmHWM): {peak_memory_mib(server.pid):.0f} MiB")
+        print(f"peak server memory (VmHWM): {peak_memory_mib(server.pid):.0f} MiB; server CPU "
+              f"{server_cpu / args.records * 1e6:.1f} µs per record (one core alone would "
+              f"carry {args.records / server_cpu:,.0f} records/s of the server's part)")
         for client in clients:
             client.close()
     finally:

@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import ColumnElement, Text, any_, bindparam, case, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -31,6 +32,20 @@ _SUBSCRIPTIONS = table_of(SubscriptionRow)
 _COLUMNS = ("id", "subscription_id", "number", "direction", "destination", "started_at",
             "duration_seconds", "rate_prefix", "received_at")
 _STAGING = "call_records_in"
+#: `Direction.value` is a slow descriptor on Python 3.11 (measurable at 5,000 rows a batch).
+_DIRECTION_TEXT = {direction: direction.value for direction in Direction}
+
+
+def one_of(column: Any, values: Sequence[str], *, postgres: bool) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(array)`, ONE parameter: psycopg
+    scans a query's text for placeholders in Python, and a 1,000-parameter IN list cost
+    more to scan than the statement took to run."""
+    if postgres:
+        matches: ColumnElement[bool] = column == any_(
+            bindparam("ids", list(values), type_=ARRAY(Text), unique=True))
+        return matches
+    within: ColumnElement[bool] = column.in_(list(values))
+    return within
 
 
 class SqlCallRecordRepository:
@@ -49,7 +64,8 @@ class SqlCallRecordRepository:
         if not subscription_ids:
             return set()
         query = (select(_SUBSCRIPTIONS.c.id)
-                 .where(_SUBSCRIPTIONS.c.id.in_(sorted(set(subscription_ids))))
+                 .where(one_of(_SUBSCRIPTIONS.c.id, sorted(set(subscription_ids)),
+                               postgres=self._postgres))
                  .order_by(_SUBSCRIPTIONS.c.id).with_for_update(read=True))
         return {row[0] for row in run(self._session, query)}
 
@@ -58,7 +74,7 @@ class SqlCallRecordRepository:
         """Store the records not stored yet (by id); returns how many were new."""
         if not records:
             return 0
-        rows = [(r.id, r.subscription_id, r.number, r.direction.value, r.destination,
+        rows = [(r.id, r.subscription_id, r.number, _DIRECTION_TEXT[r.direction], r.destination,
                  r.started_at, r.duration_seconds, prefix, received_at)
                 for r, prefix in zip(records, rate_prefixes, strict=True)]
         if self._postgres:
@@ -115,7 +131,8 @@ class SqlCallRecordRepository:
         query = (select(c.subscription_id, c.direction, c.rate_prefix,
                         func.sum(c.duration_seconds),
                         func.sum((c.duration_seconds + 59) // 60))
-                 .where(c.invoice_id.is_(None), c.subscription_id.in_(list(subscription_ids)),
+                 .where(c.invoice_id.is_(None),
+                        one_of(c.subscription_id, subscription_ids, postgres=self._postgres),
                         c.started_at < before)
                  .group_by(c.subscription_id, c.direction, c.rate_prefix))
         for subscription_id, direction, prefix, seconds, minutes in run(self._session, query):
@@ -128,12 +145,25 @@ class SqlCallRecordRepository:
         id (`invoices`: subscription id -> invoice id), in one UPDATE; returns the count."""
         if not invoices:
             return 0
+        if self._postgres:
+            # One statement with two array parameters, however many subscriptions.
+            statement = text(
+                "UPDATE call_records SET invoice_id = m.invoice_id "
+                "FROM unnest(:subscriptions, :invoices) AS m(subscription_id, invoice_id) "
+                "WHERE call_records.subscription_id = m.subscription_id "
+                "AND call_records.invoice_id IS NULL AND call_records.started_at < :before"
+            ).bindparams(bindparam("subscriptions", type_=ARRAY(Text)),
+                         bindparam("invoices", type_=ARRAY(Text)),
+                         bindparam("before", type_=_CALLS.c.started_at.type))
+            params = {"subscriptions": list(invoices), "invoices": list(invoices.values()),
+                      "before": before}
+            return int(run(self._session, statement, params).rowcount)
         c = _CALLS.c
-        statement = (_CALLS.update()
-                     .where(c.invoice_id.is_(None), c.subscription_id.in_(list(invoices)),
-                            c.started_at < before)
-                     .values(invoice_id=case(dict(invoices), value=c.subscription_id)))
-        return int(run(self._session, statement).rowcount)
+        update = (_CALLS.update()
+                  .where(c.invoice_id.is_(None), c.subscription_id.in_(list(invoices)),
+                         c.started_at < before)
+                  .values(invoice_id=case(dict(invoices), value=c.subscription_id)))
+        return int(run(self._session, update).rowcount)
 
     def invoice_of(self, *, record_ids: Sequence[str]) -> dict[str, str | None]:
         """The invoice that billed each stored record (None: not billed yet)."""
