@@ -10,9 +10,9 @@ subscription started before its date, so a late call goes on the next invoice. `
 and `rate_card_destinations` price outbound minutes per destination prefix.
 
 The per-day `usage_records` become call records: the days not invoiced yet (on or after the
-subscription's `billed_through`) as one synthetic call per day and direction; the days
-already invoiced are marked billed by no invoice in particular and dropped (the invoices that
-billed them keep their lines).
+subscription's `billed_through`) as one synthetic call per day and direction, at midnight
+UTC, unbilled; the days already invoiced are dropped (the invoices that billed them keep
+their lines). The table goes: call records are the one source of minutes.
 """
 
 from __future__ import annotations
