@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.rate_cards import E164
@@ -22,6 +22,9 @@ FIELDS = ("id", "subscription", "number", "direction", "destination", "started_a
 MAX_ID = 200
 #: A call longer than a week is a platform bug, not a call.
 MAX_DURATION_SECONDS = 7 * 24 * 3600
+#: Calls outside these years are platform bugs (and would overflow some date arithmetic).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_YEAR = 2100
 _DIRECTIONS = {direction.value: direction for direction in Direction}
 
 
@@ -45,9 +48,9 @@ def check_record(raw: Any, *, index: int, text_values: bool = False) -> CallReco
         if not isinstance(value, str) or not value:
             return Refusal(index, name, f"{name} is required (a non-empty string)")
         texts[name] = value
-    if len(texts["id"]) > MAX_ID or len(texts["subscription"]) > MAX_ID:
-        field = "id" if len(texts["id"]) > MAX_ID else "subscription"
-        return Refusal(index, field, f"{field} has at most {MAX_ID} characters")
+    for name in ("id", "subscription"):
+        if len(texts[name]) > MAX_ID or not texts[name].isprintable():
+            return Refusal(index, name, f"{name} has at most {MAX_ID} printable characters")
     for name in ("number", "destination"):
         if not E164.fullmatch(texts[name]):
             return Refusal(index, name, f"{name} must be an E.164 number (+ and up to 15 "
@@ -58,7 +61,8 @@ def check_record(raw: Any, *, index: int, text_values: bool = False) -> CallReco
     started_at = _instant(texts["started_at"])
     if started_at is None:
         return Refusal(index, "started_at", "started_at is an ISO 8601 instant with its "
-                                            "offset, e.g. 2026-02-03T09:15:00Z")
+                                            "offset, e.g. 2026-02-03T09:15:00Z, from 2000 "
+                                            f"to {LATEST_YEAR - 1}")
     duration = _seconds(raw.get("duration_seconds"), text_values)
     if duration is None:
         return Refusal(index, "duration_seconds", "duration_seconds is a whole number of "
@@ -72,10 +76,13 @@ def check_record(raw: Any, *, index: int, text_values: bool = False) -> CallReco
 def _instant(text: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(text)
-    except ValueError:
+        # Naive instants are billing bugs: which day a call belongs to depends on the offset.
+        if value.utcoffset() is None:
+            return None
+        value = value.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    # Naive instants are billing bugs: which day a call belongs to depends on the offset.
-    return value if value.utcoffset() is not None else None
+    return value if EARLIEST.year <= value.year < LATEST_YEAR else None
 
 
 def _seconds(value: Any, text_values: bool) -> int | None:

@@ -168,3 +168,27 @@ def test_the_openapi_document_describes_a_call_record_and_the_rate_card(
         "id", "subscription", "number", "direction", "destination", "started_at",
         "duration_seconds"}
     assert "/subscriptions/{subscription_id}/rate-card" in document["paths"]
+
+
+def test_hostile_records_are_refused_one_by_one_never_a_server_error(world: UsageWorld) -> None:
+    # Given records no platform should send: not objects, NULs, overflowing instants
+    hostile: list[object] = [
+        "c1", None, [], {"id": 1}, call("nul\x00"), call("n", subscription="sub\x00"),
+        call("far", started_at="0001-01-01T00:00:00+14:00"),
+        call("big", seconds=10**30), {**call("neg"), "duration_seconds": -5}]
+    # When they are sent with one good record
+    response = world.http.post("/usage", json={"records": [*hostile, call("good")]},
+                               headers=AUTH)
+    # Then every hostile one is refused by index and the good one stored
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [r["index"] for r in body["refused"]] == list(range(len(hostile)))
+    assert body["new"] == 1
+
+
+def test_a_rate_card_label_with_a_control_character_is_refused(world: UsageWorld) -> None:
+    card = {"destinations": [{"prefix": "+33", "label": "Fr\x00", "per_minute": 1}]}
+    response = world.http.put("/subscriptions/sub_acme/rate-card", json=card, headers=AUTH)
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "destinations.0.label"
+    assert world.http.get("/subscriptions/sub%00/rate-card", headers=AUTH).status_code == 404

@@ -30,6 +30,10 @@ def test_a_good_record_becomes_a_call_record_with_an_aware_start() -> None:
     ({"destination": "+0612"}, "destination"),
     ({"started_at": "2026-03-02T10:00:00"}, "started_at"),   # naive: refused
     ({"started_at": "yesterday"}, "started_at"),
+    ({"started_at": "0001-01-01T00:00:00+14:00"}, "started_at"),  # would overflow in UTC
+    ({"started_at": "2200-01-01T00:00:00Z"}, "started_at"),
+    ({"id": "c\x00"}, "id"),
+    ({"subscription": "sub\n1"}, "subscription"),
     ({"duration_seconds": -1}, "duration_seconds"),
     ({"duration_seconds": 1.5}, "duration_seconds"),
     ({"duration_seconds": True}, "duration_seconds"),

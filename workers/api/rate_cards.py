@@ -22,6 +22,7 @@ from domain.rate_cards import (
     Rounding,
     card_from_plan,
 )
+from domain.subscriptions import Subscription
 from workers.api.context import ApiContext, api_context
 from workers.api.errors import Invalid, NotFound
 
@@ -34,6 +35,7 @@ class DestinationIn(BaseModel):
     prefix: str = Field(pattern=r"^\+[1-9][0-9]{0,14}$", examples=["+336"],
                         description="E.164 prefix; the longest matching prefix wins")
     label: str = Field(min_length=1, max_length=MAX_LABEL, examples=["France mobile"],
+                       pattern=r"^[^\x00-\x1f\x7f]+$",
                        description="destination class: one invoice line per label")
     per_minute: Minor
 
@@ -73,13 +75,20 @@ def to_rate_card(card: RateCardIn, *, currency: str, field_prefix: str = "") -> 
 def store_rate_card(uow: UnitOfWork, *, subscription_id: str, card: RateCardIn,
                     field_prefix: str = "") -> RateCard:
     """Validate and store the card in the caller's unit of work (the caller commits)."""
-    subscription = uow.subscriptions.get(subscription_id=subscription_id)
-    if subscription is None:
-        raise NotFound("subscription", subscription_id)
+    subscription = _subscription(uow, subscription_id)
     rate_card = to_rate_card(card, currency=subscription.plan.currency,
                              field_prefix=field_prefix)
     uow.rate_cards.put(subscription_id=subscription_id, card=rate_card)
     return rate_card
+
+
+def _subscription(uow: UnitOfWork, subscription_id: str) -> Subscription:
+    # A NUL cannot be stored in PostgreSQL text: no subscription has one in its id.
+    found = (None if "\x00" in subscription_id
+             else uow.subscriptions.get(subscription_id=subscription_id))
+    if found is None:
+        raise NotFound("subscription", subscription_id)
+    return found
 
 
 def rate_card_out(subscription_id: str, card: RateCard, *, source: str) -> RateCardOut:
@@ -110,9 +119,7 @@ def put_rate_card(subscription_id: str, body: RateCardIn,
 def get_rate_card(subscription_id: str,
                   context: Annotated[ApiContext, Depends(api_context)]) -> RateCardOut:
     with context.deps.uow_factory() as uow:
-        subscription = uow.subscriptions.get(subscription_id=subscription_id)
-        if subscription is None:
-            raise NotFound("subscription", subscription_id)
+        subscription = _subscription(uow, subscription_id)
         card = uow.rate_cards.get(subscription_id=subscription_id)
     if card is None:
         return rate_card_out(subscription_id, card_from_plan(subscription.plan), source="plan")
