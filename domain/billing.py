@@ -5,7 +5,8 @@ day it started:
 
 - monthly plan, on each anchor day D: one MONTHLY invoice for [D, next anchor) with
   RECURRING (units for the coming month), PRORATA (units added in [previous D, D) beyond
-  what that month already billed, to D) and MINUTES (minutes used in [previous D, D)).
+  what that month already billed, to D) and MINUTES (the calls not billed yet that started
+  before D: see domain/usage.py).
   The first one (D = start) holds recurring only.
 - annual plan, on each monthly anchor day D after the start: a USAGE invoice for
   [previous D, D) with PRORATA (units added that month beyond what the annual term already
@@ -31,7 +32,6 @@ from domain.periods import is_anchor_date, nth_period, period_index
 from domain.plans import Interval, Plan, UnitKind
 from domain.proration import prorate
 from domain.seats import SeatChange, billable, increments_in_term, units_at
-from domain.usage import UsageRecord, minute_lines
 
 _LABELS = {UnitKind.USERS: "Users", UnitKind.NUMBERS: "Numbers"}
 
@@ -74,6 +74,9 @@ class InvoiceDraft:
     issued_on: date
     currency: str
     lines: tuple[InvoiceLine, ...]
+    #: This invoice bills the subscription's unbilled calls started before `issued_on`
+    #: (whether or not they cost anything): the caller marks them billed by it.
+    bills_minutes: bool = False
 
     @property
     def key(self) -> InvoiceKey:
@@ -89,12 +92,15 @@ class InvoiceDraft:
 
 
 def build_invoices(*, terms: SubscriptionTerms, changes: Sequence[SeatChange],
-                   usage: Iterable[UsageRecord], issued_on: date) -> tuple[InvoiceDraft, ...]:
+                   issued_on: date, minutes: Sequence[InvoiceLine] = ()
+                   ) -> tuple[InvoiceDraft, ...]:
     """The invoice drafts dated `issued_on`, a monthly anchor day of the subscription.
 
-    Parameters: `changes` and `usage`: the subscription's history, at least everything
-    dated before `issued_on` (later records are ignored, so an invoice never changes once
-    its date has passed); a change dated `issued_on` belongs to the new period.
+    Parameters: `changes`: the subscription's history, at least everything dated before
+    `issued_on` (later changes are ignored, so an invoice never changes once its date has
+    passed); a change dated `issued_on` belongs to the new period. `minutes`: the MINUTES
+    lines of the calls not billed yet that started before `issued_on` (domain/usage.py);
+    they go on the draft with `bills_minutes` (none on a monthly plan's first invoice).
     Returns: MONTHLY (monthly plans), or USAGE and/or ANNUAL (annual plans), in issue order.
     Raises: NotABillingDate; ValueError for changes before the start or below zero units.
     """
@@ -110,15 +116,17 @@ def build_invoices(*, terms: SubscriptionTerms, changes: Sequence[SeatChange],
         lines = _recurring(terms, changes, issued_on, "upcoming month")
         if past_month is not None:
             lines += _prorata(terms, changes, term=past_month, window=past_month)
-            lines += minute_lines(plan=plan, records=usage, period=past_month)
-        return (_draft(InvoiceKind.MONTHLY, nth_period(start, 1, month), issued_on, terms, lines),)
+            lines += tuple(minutes)
+        return (_draft(InvoiceKind.MONTHLY, nth_period(start, 1, month), issued_on, terms, lines,
+                       bills_minutes=past_month is not None),)
     drafts: list[InvoiceDraft] = []
     if past_month is not None:
         term = nth_period(start, 12, (month - 1) // 12)
         lines = _prorata(terms, changes, term=term, window=past_month)
-        lines += minute_lines(plan=plan, records=usage, period=past_month)
+        lines += tuple(minutes)
         if lines:
-            drafts.append(_draft(InvoiceKind.USAGE, past_month, issued_on, terms, lines))
+            drafts.append(_draft(InvoiceKind.USAGE, past_month, issued_on, terms, lines,
+                                 bills_minutes=True))
     if month % 12 == 0:
         lines = _recurring(terms, changes, issued_on, "coming year")
         drafts.append(_draft(InvoiceKind.ANNUAL, nth_period(start, 12, month // 12), issued_on,
@@ -127,8 +135,9 @@ def build_invoices(*, terms: SubscriptionTerms, changes: Sequence[SeatChange],
 
 
 def _draft(kind: InvoiceKind, period: Period, issued_on: date, terms: SubscriptionTerms,
-           lines: Iterable[InvoiceLine]) -> InvoiceDraft:
-    return InvoiceDraft(kind, period, issued_on, terms.plan.currency, tuple(lines))
+           lines: Iterable[InvoiceLine], *, bills_minutes: bool = False) -> InvoiceDraft:
+    return InvoiceDraft(kind, period, issued_on, terms.plan.currency, tuple(lines),
+                        bills_minutes)
 
 
 def _recurring(terms: SubscriptionTerms, changes: Sequence[SeatChange], day: date,

@@ -27,15 +27,14 @@ Worked examples (EUR cents; more in tests/unit/test_final_invoice.py):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from domain.billing import InvoiceDraft, SubscriptionTerms, _prorata
-from domain.invoices import InvoiceKind, Period
+from domain.invoices import InvoiceKind, InvoiceLine, Period
 from domain.periods import nth_anchor, nth_period, period_index
 from domain.plans import Interval
 from domain.seats import SeatChange
-from domain.usage import UsageRecord, minute_lines
 
 
 class CannotEndThere(ValueError):
@@ -63,12 +62,13 @@ def term_end(*, terms: SubscriptionTerms, today: date) -> date:
 
 
 def build_final_invoice(*, terms: SubscriptionTerms, changes: Sequence[SeatChange],
-                        usage: Iterable[UsageRecord], ends_on: date) -> InvoiceDraft:
+                        minutes: Sequence[InvoiceLine], ends_on: date) -> InvoiceDraft:
     """The FINAL invoice draft of a subscription ending on `ends_on` (lines may be empty:
     it still brings the unpaid balance forward).
 
-    Parameters: `changes`, `usage`: the subscription's history (records dated on or after
-    `ends_on` are ignored: there is no service then).
+    Parameters: `changes`: the subscription's seat history; `minutes`: the MINUTES lines of
+    the calls not billed yet that started before `ends_on` (domain/usage.py; calls after the
+    end are never billed: there is no service then). The draft bills those calls.
     Raises: CannotEndThere (see `final_period`).
     """
     window = final_period(terms=terms, ends_on=ends_on)
@@ -77,5 +77,6 @@ def build_final_invoice(*, terms: SubscriptionTerms, changes: Sequence[SeatChang
     term = (nth_period(start, 1, month) if terms.plan.interval is Interval.MONTHLY
             else nth_period(start, 12, month // 12))
     lines = _prorata(terms, changes, term=term, window=window, until=ends_on)
-    lines += minute_lines(plan=terms.plan, records=usage, period=window)
-    return InvoiceDraft(InvoiceKind.FINAL, window, ends_on, terms.plan.currency, lines)
+    lines += tuple(minutes)
+    return InvoiceDraft(InvoiceKind.FINAL, window, ends_on, terms.plan.currency, lines,
+                        bills_minutes=True)

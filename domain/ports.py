@@ -23,6 +23,7 @@ from domain.ledger import LedgerEntry
 from domain.money import Money
 from domain.outcomes import DeclineKind
 from domain.payments import AttemptStatus, PaymentAttempt
+from domain.ports_usage import CallRecordRepository, RateCardRepository
 from domain.records import (
     AuditEntry,
     BankTransaction,
@@ -32,7 +33,6 @@ from domain.records import (
 )
 from domain.seats import SeatChange
 from domain.subscriptions import Subscription, SubscriptionStatus
-from domain.usage import UsageRecord
 
 
 class AccountRepository(Protocol):
@@ -105,15 +105,6 @@ class SeatChangeRepository(Protocol):
     def list_for(self, *, subscription_id: str, start: date | None = None,
                  end: date | None = None) -> list[SeatChange]:
         """Changes dated in [start, end) (open bounds when None), by date then as recorded."""
-        ...
-
-
-class UsageRepository(Protocol):
-    def add(self, *, subscription_id: str, record: UsageRecord) -> None: ...
-
-    def list_for(self, *, subscription_id: str, start: date | None = None,
-                 end: date | None = None) -> list[UsageRecord]:
-        """Records dated in [start, end) (open bounds when None), by date then as recorded."""
         ...
 
 
@@ -369,7 +360,9 @@ class UnitOfWork(Protocol):
     @property
     def seat_changes(self) -> SeatChangeRepository: ...
     @property
-    def usage(self) -> UsageRepository: ...
+    def call_records(self) -> CallRecordRepository: ...
+    @property
+    def rate_cards(self) -> RateCardRepository: ...
     @property
     def invoices(self) -> InvoiceRepository: ...
     @property
@@ -402,9 +395,19 @@ class UnitOfWorkFactory(Protocol):
 
 
 __all__ = [
-    "AccountRepository", "AttemptRepository", "AuditRepository", "BankTransactionRepository",
+    "AccountRepository",
+    "AttemptRepository",
+    "AuditRepository",
+    "BankTransactionRepository",
+    "CallRecordRepository",
     "InvoiceRepository",
-    "LedgerRepository", "OutboxRepository", "SeatChangeRepository", "SubscriptionRepository",
-    "UnitOfWork", "UnitOfWorkFactory", "UnmatchedTransferRepository", "UsageRepository",
+    "LedgerRepository",
+    "OutboxRepository",
+    "RateCardRepository",
+    "SeatChangeRepository",
+    "SubscriptionRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UnmatchedTransferRepository",
     "WebhookEventRepository",
 ]

@@ -24,6 +24,7 @@ from domain.money import CurrencyMismatch, Money
 from domain.outcomes import DeclineKind
 from domain.payments import ACTIVE_STATUSES, IN_FLIGHT_STATUSES, AttemptStatus, PaymentAttempt
 from domain.ports import LockedAttempt
+from domain.rate_cards import RateCard
 from domain.records import (
     AuditEntry,
     BankTransaction,
@@ -33,7 +34,7 @@ from domain.records import (
 )
 from domain.seats import SeatChange
 from domain.subscriptions import Subscription, SubscriptionStatus
-from domain.usage import UsageRecord
+from tests.fake_usage import StoredCall
 
 
 @dataclass
@@ -42,7 +43,8 @@ class FakeState:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     leases: dict[str, datetime] = field(default_factory=dict)
     seat_changes: dict[str, list[SeatChange]] = field(default_factory=dict)
-    usage: dict[str, list[UsageRecord]] = field(default_factory=dict)
+    calls: dict[str, StoredCall] = field(default_factory=dict)
+    rate_cards: dict[str, RateCard] = field(default_factory=dict)
     invoices: dict[str, Invoice] = field(default_factory=dict)
     dunning_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     sequences: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -200,19 +202,6 @@ class FakeSeatChangeRepository:
                  end: date | None = None) -> list[SeatChange]:
         changes = self._s.seat_changes.get(subscription_id, [])
         return sorted((c for c in changes if _between(c.on, start, end)), key=lambda c: c.on)
-
-
-class FakeUsageRepository:
-    def __init__(self, state: FakeState) -> None:
-        self._s = state
-
-    def add(self, *, subscription_id: str, record: UsageRecord) -> None:
-        self._s.usage.setdefault(subscription_id, []).append(record)
-
-    def list_for(self, *, subscription_id: str, start: date | None = None,
-                 end: date | None = None) -> list[UsageRecord]:
-        records = self._s.usage.get(subscription_id, [])
-        return sorted((r for r in records if _between(r.on, start, end)), key=lambda r: r.on)
 
 
 class FakeInvoiceRepository:

@@ -29,9 +29,9 @@ from tests.fake_repositories import (
     FakeState,
     FakeSubscriptionRepository,
     FakeUnmatchedTransferRepository,
-    FakeUsageRepository,
     FakeWebhookEventRepository,
 )
+from tests.fake_usage import FakeCallRecordRepository, FakeRateCardRepository
 
 
 class FakeDatabase:
@@ -80,7 +80,8 @@ class FakeUnitOfWork:
         self.accounts = FakeAccountRepository(state)
         self.subscriptions = FakeSubscriptionRepository(state)
         self.seat_changes = FakeSeatChangeRepository(state)
-        self.usage = FakeUsageRepository(state)
+        self.call_records = FakeCallRecordRepository(state.calls, state.subscriptions)
+        self.rate_cards = FakeRateCardRepository(state.rate_cards, state.calls)
         self.invoices = FakeInvoiceRepository(state)
         self.ledger = FakeLedgerRepository(state)
         self.attempts = FakeAttemptRepository(state)

@@ -41,6 +41,15 @@ def _register_webhooks() -> None:
 _register_webhooks()
 
 
+def _register_usage() -> None:
+    from workers.cli_usage import usage_app
+
+    app.add_typer(usage_app, name="usage")
+
+
+_register_usage()
+
+
 @app.command()
 def simulate(scenario: Path = typer.Argument(..., help="Scenario JSON file"),
              as_json: bool = typer.Option(False, "--json", help="Print the JSON document")

@@ -3,7 +3,7 @@
 Money is `<name>_minor BIGINT` + `currency CHAR(3)`; dates are DATE; instants are UTC
 (`UTCDateTime`). Enums are stored as their string values (no database enum types, so adding
 a status needs no migration). Day columns avoid the SQL keyword `on`: `effective_on`,
-`used_on`, `booked_on`.
+`booked_on`.
 """
 
 from __future__ import annotations
@@ -137,19 +137,60 @@ class SeatChangeRow(SQLModel, table=True):
     effective_on: date
 
 
-class UsageRecordRow(SQLModel, table=True):
-    __tablename__ = "usage_records"
+class RateCardRow(SQLModel, table=True):
+    """A subscription's own rate card (none: the plan's per-minute rates apply)."""
+
+    __tablename__ = "rate_cards"
+
+    subscription_id: str = Field(primary_key=True, foreign_key="subscriptions.id", sa_type=Text)
+    currency: str = _currency()
+    rounding: str = _label(24)
+    default_outbound_minor: int | None = _money(nullable=True)
+    toll_free_minor: int | None = _money(nullable=True)
+    updated_at: datetime = _instant()
+
+
+class RateCardDestinationRow(SQLModel, table=True):
+    __tablename__ = "rate_card_destinations"
+
+    subscription_id: str = Field(primary_key=True, foreign_key="rate_cards.subscription_id",
+                                 sa_type=Text)
+    prefix: str = Field(primary_key=True, sa_type=String(16))
+    label: str = Field(sa_type=Text)
+    per_minute_minor: int = _money()
+
+
+#: Calls not billed yet, per subscription and start (what a renewal sums).
+UNBILLED_CALLS = "ix_call_records_unbilled"
+
+
+class CallRecordRow(SQLModel, table=True):
+    """One call as the platform reported it, stored once by its id, forever.
+
+    `rate_prefix` is the card prefix that rates it ("" for the default rate and toll-free),
+    set on arrival and re-set when the card is replaced while the call is unbilled.
+    `invoice_id` is the invoice that billed it: NULL until then, so a late call is billed by
+    the next invoice, exactly once.
+    """
+
+    __tablename__ = "call_records"
     __table_args__ = (
-        Index(None, "subscription_id", "used_on"),
-        CheckConstraint("outbound_minutes >= 0", name="outbound_minutes_not_negative"),
-        CheckConstraint("toll_free_minutes >= 0", name="toll_free_minutes_not_negative"),
+        Index(UNBILLED_CALLS, "subscription_id", "started_at",
+              sqlite_where=text("invoice_id IS NULL"),
+              postgresql_where=text("invoice_id IS NULL")),
+        CheckConstraint("duration_seconds >= 0", name="duration_not_negative"),
     )
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BIGINT_PK)
+    id: str = Field(primary_key=True, sa_type=Text)
     subscription_id: str = Field(foreign_key="subscriptions.id", sa_type=Text)
-    used_on: date
-    outbound_minutes: int = 0
-    toll_free_minutes: int = 0
+    number: str = Field(sa_type=Text)
+    direction: str = _label(24)
+    destination: str = Field(sa_type=Text)
+    started_at: datetime = _instant()
+    duration_seconds: int
+    rate_prefix: str = Field(default="", sa_type=String(16))
+    invoice_id: str | None = Field(default=None, foreign_key="invoices.id", sa_type=Text)
+    received_at: datetime = _instant()
 
 
 class InvoiceRow(SQLModel, table=True):

@@ -21,8 +21,10 @@ from sqlmodel import Session
 from adapters.db.engine import WROTE, SessionFactory
 from adapters.db.repositories.accounts import SqlAccountRepository
 from adapters.db.repositories.attempts import SqlAttemptRepository
+from adapters.db.repositories.call_records import SqlCallRecordRepository
 from adapters.db.repositories.invoices import SqlInvoiceRepository
 from adapters.db.repositories.ledger import SqlLedgerRepository
+from adapters.db.repositories.rate_cards import SqlRateCardRepository
 from adapters.db.repositories.records import (
     SqlAuditRepository,
     SqlBankTransactionRepository,
@@ -31,7 +33,7 @@ from adapters.db.repositories.records import (
     SqlWebhookEventRepository,
 )
 from adapters.db.repositories.subscriptions import SqlSubscriptionRepository
-from adapters.db.repositories.usage import SqlSeatChangeRepository, SqlUsageRepository
+from adapters.db.repositories.usage import SqlSeatChangeRepository
 
 #: Runs inside a unit of work's transaction just before it commits.
 BeforeCommit = Callable[[Session], None]
@@ -52,7 +54,8 @@ class SqlUnitOfWork:
     accounts: SqlAccountRepository
     subscriptions: SqlSubscriptionRepository
     seat_changes: SqlSeatChangeRepository
-    usage: SqlUsageRepository
+    call_records: SqlCallRecordRepository
+    rate_cards: SqlRateCardRepository
     invoices: SqlInvoiceRepository
     ledger: SqlLedgerRepository
     attempts: SqlAttemptRepository
@@ -84,7 +87,8 @@ class SqlUnitOfWork:
         self.accounts = SqlAccountRepository(session, now)
         self.subscriptions = SqlSubscriptionRepository(session, now)
         self.seat_changes = SqlSeatChangeRepository(session)
-        self.usage = SqlUsageRepository(session)
+        self.call_records = SqlCallRecordRepository(session)
+        self.rate_cards = SqlRateCardRepository(session, now)
         self.invoices = SqlInvoiceRepository(session, now)
         self.ledger = SqlLedgerRepository(session, now)
         self.attempts = SqlAttemptRepository(session)

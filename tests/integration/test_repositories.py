@@ -17,7 +17,6 @@ from domain.invoices import InvoiceKind, InvoiceStatus, Period
 from domain.plans import Interval, UnitKind
 from domain.seats import SeatChange
 from domain.subscriptions import SubscriptionStatus
-from domain.usage import UsageRecord
 from tests.builders import a_plan, a_subscription, an_account, an_attempt, an_invoice, eur
 
 
@@ -143,39 +142,34 @@ def test_a_renewal_lease_is_held_until_it_expires(subscribed: SqlUnitOfWorkFacto
     assert (first, during, after) == (True, False, True)
 
 
-def test_seat_changes_and_usage_come_back_in_date_order_within_the_range(
+def test_seat_changes_come_back_in_date_order_within_the_range(
         subscribed: SqlUnitOfWorkFactory) -> None:
-    # Given seat changes and minutes recorded out of order
+    # Given seat changes recorded out of order
     changes = [SeatChange(UnitKind.USERS, 2, date(2026, 2, 10)),
                SeatChange(UnitKind.NUMBERS, 1, date(2026, 2, 1)),
                SeatChange(UnitKind.USERS, -1, date(2026, 2, 10)),
                SeatChange(UnitKind.USERS, 1, date(2026, 3, 2))]
-    usage = [UsageRecord(date(2026, 2, 27), 30, 4), UsageRecord(date(2026, 2, 1), 10, 0),
-             UsageRecord(date(2026, 2, 28), 5, 0)]
     with subscribed() as uow:
         for change in changes:
             uow.seat_changes.add(subscription_id="sub_1", change=change)
-        for record in usage:
-            uow.usage.add(subscription_id="sub_1", record=record)
         uow.commit()
     # When they are read for February
     with subscribed() as uow:
         february = uow.seat_changes.list_for(subscription_id="sub_1", start=date(2026, 2, 1),
                                              end=date(2026, 2, 28))
         everything = uow.seat_changes.list_for(subscription_id="sub_1")
-        minutes = uow.usage.list_for(subscription_id="sub_1", start=date(2026, 2, 1),
-                                     end=date(2026, 2, 28))
     # Then they are by date, same-day changes in the order recorded, the end excluded
     assert february == [changes[1], changes[0], changes[2]]
     assert everything == [changes[1], changes[0], changes[2], changes[3]]
-    assert minutes == [usage[1], usage[0]]
 
 
-def test_the_database_refuses_negative_minutes(subscribed: SqlUnitOfWorkFactory,
-                                               engine: Engine) -> None:
+def test_the_database_refuses_a_negative_call_duration(subscribed: SqlUnitOfWorkFactory,
+                                                       engine: Engine) -> None:
     # Given a raw insert that bypasses the domain's own check
-    insert = text("INSERT INTO usage_records (subscription_id, used_on, outbound_minutes, "
-                  "toll_free_minutes) VALUES ('sub_1', '2026-02-01', -1, 0)")
+    insert = text("INSERT INTO call_records (id, subscription_id, number, direction, "
+                  "destination, started_at, duration_seconds, rate_prefix, received_at) "
+                  "VALUES ('c1', 'sub_1', '+331', 'outbound', '+332', "
+                  "'2026-02-01 00:00:00', -1, '', '2026-02-01 00:00:00')")
     # When it runs, then the CHECK constraint refuses it
     with engine.connect() as connection, pytest.raises(IntegrityError):
         connection.execute(insert)

@@ -27,7 +27,7 @@ from domain.plans import Interval, Plan, UnitKind
 from domain.proration import prorate
 from domain.renewals import due_invoices
 from domain.seats import SeatChange, billable, units_at
-from domain.usage import UsageRecord
+from domain.usage import CallRecord, Direction, cutoff, started_minutes
 
 currencies = st.sampled_from(["EUR", "JPY", "KWD"])
 starts = st.dates(min_value=date(2023, 1, 1), max_value=date(2030, 12, 31))
@@ -57,7 +57,7 @@ def test_a_prorated_line_is_the_exact_fraction_rounded_to_the_nearest_minor_unit
 
 @st.composite
 def subscriptions(draw: st.DrawFn) -> tuple[SubscriptionTerms, list[SeatChange],
-                                            list[UsageRecord]]:
+                                            list[CallRecord]]:
     """A random subscription over ~14 months, with valid (never negative) seat changes."""
     currency = draw(currencies)
     interval = draw(st.sampled_from(list(Interval)))
@@ -79,23 +79,25 @@ def subscriptions(draw: st.DrawFn) -> tuple[SubscriptionTerms, list[SeatChange],
         if delta:
             units[kind] += delta
             changes.append(SeatChange(kind, delta, terms.started_on + timedelta(days=offset)))
-    usage = [UsageRecord(terms.started_on + timedelta(days=offset), outbound, toll_free)
-             for offset, outbound, toll_free in draw(st.lists(st.tuples(
-                 st.integers(0, 430), st.integers(0, 5000), st.integers(0, 5000)), max_size=8))]
+    usage = [CallRecord(f"c{index}", "sub", "+33100000000", direction, "+33199999999",
+                        cutoff(terms.started_on + timedelta(days=offset)), seconds)
+             for index, (offset, direction, seconds) in enumerate(draw(st.lists(st.tuples(
+                 st.integers(-30, 430), st.sampled_from(list(Direction)),
+                 st.integers(0, 5000 * 60)), max_size=8)))]
     return terms, changes, usage
 
 
-def drafts_for(subscription: tuple[SubscriptionTerms, list[SeatChange], list[UsageRecord]]
+def drafts_for(subscription: tuple[SubscriptionTerms, list[SeatChange], list[CallRecord]]
                ) -> tuple[InvoiceDraft, ...]:
     terms, changes, usage = subscription
-    return due_invoices(terms=terms, changes=changes, usage=usage, after=None,
+    return due_invoices(terms=terms, changes=changes, calls=usage, after=None,
                         until=nth_anchor(terms.started_on, 14))
 
 
 @settings(max_examples=150, deadline=None)
 @given(subscription=subscriptions(), previous=st.integers(-100_000, 100_000))
 def test_every_invoice_total_is_its_lines_plus_the_previous_amount_due(
-        subscription: tuple[SubscriptionTerms, list[SeatChange], list[UsageRecord]],
+        subscription: tuple[SubscriptionTerms, list[SeatChange], list[CallRecord]],
         previous: int) -> None:
     for draft in drafts_for(subscription):
         invoice = Invoice(id="i", number="n", account_id="a", subscription_id="s",
@@ -121,7 +123,7 @@ def test_every_invoice_total_is_its_lines_plus_the_previous_amount_due(
 @settings(max_examples=150, deadline=None)
 @given(subscription=subscriptions())
 def test_prorata_bills_exactly_the_peak_units_above_what_each_term_already_billed(
-        subscription: tuple[SubscriptionTerms, list[SeatChange], list[UsageRecord]]) -> None:
+        subscription: tuple[SubscriptionTerms, list[SeatChange], list[CallRecord]]) -> None:
     # Given any subscription
     terms, changes, _ = subscription
     months = 12 if terms.plan.interval is Interval.ANNUAL else 1
@@ -151,17 +153,15 @@ def test_prorata_bills_exactly_the_peak_units_above_what_each_term_already_bille
 @settings(max_examples=100, deadline=None)
 @given(subscription=subscriptions(), month=st.integers(0, 14))
 def test_an_invoice_never_changes_once_its_date_has_passed(
-        subscription: tuple[SubscriptionTerms, list[SeatChange], list[UsageRecord]],
+        subscription: tuple[SubscriptionTerms, list[SeatChange], list[CallRecord]],
         month: int) -> None:
     # Given the history known on a billing date, and the history weeks later
-    terms, changes, usage = subscription
+    terms, changes, _ = subscription
     issued_on = nth_anchor(terms.started_on, month)
     known_changes = [change for change in changes if change.on < issued_on]
-    known_usage = [record for record in usage if record.on < issued_on]
     # When the invoice is built late (catch-up) from the longer history
-    on_time = build_invoices(terms=terms, changes=known_changes, usage=known_usage,
-                             issued_on=issued_on)
-    late = build_invoices(terms=terms, changes=changes, usage=usage, issued_on=issued_on)
+    on_time = build_invoices(terms=terms, changes=known_changes, issued_on=issued_on)
+    late = build_invoices(terms=terms, changes=changes, issued_on=issued_on)
     # Then it is the same invoice
     assert late == on_time
 
@@ -176,7 +176,7 @@ def test_a_unit_added_on_an_anchor_day_is_prorated_to_exactly_its_monthly_price(
     added_on = nth_anchor(started_on, months_later)
     changes = [SeatChange(UnitKind.USERS, 1, added_on)]
     # When the next renewal bills it
-    (draft,) = build_invoices(terms=terms, changes=changes, usage=[],
+    (draft,) = build_invoices(terms=terms, changes=changes,
                               issued_on=nth_anchor(started_on, months_later + 1))
     # Then
     assert [line.amount for line in draft.lines_in(Section.PRORATA)] == [Money(price, "EUR")]
@@ -185,7 +185,7 @@ def test_a_unit_added_on_an_anchor_day_is_prorated_to_exactly_its_monthly_price(
 @settings(max_examples=100, deadline=None)
 @given(subscription=subscriptions())
 def test_issuing_every_invoice_unpaid_brings_all_charges_onto_the_last_one(
-        subscription: tuple[SubscriptionTerms, list[SeatChange], list[UsageRecord]]) -> None:
+        subscription: tuple[SubscriptionTerms, list[SeatChange], list[CallRecord]]) -> None:
     # Given every invoice of 14 months, issued with balance forward and never paid
     currency = subscription[0].plan.currency
     invoices: list[Invoice] = []
@@ -342,3 +342,22 @@ class AccountModel(RuleBasedStateMachine):
 AccountModel.TestCase.settings = settings(max_examples=200, stateful_step_count=30,
                                           deadline=None)
 test_the_ledger_always_equals_the_amount_still_owed = AccountModel.TestCase
+
+
+@settings(max_examples=150, deadline=None)
+@given(subscription=subscriptions())
+def test_every_call_is_billed_once_by_the_first_invoice_dated_after_it_started(
+        subscription: tuple[SubscriptionTerms, list[SeatChange], list[CallRecord]]) -> None:
+    # Given calls, some before the start, some late in the history
+    _, _, calls = subscription
+    # When every invoice of 14 months is built
+    drafts = drafts_for(subscription)
+    # Then the outbound minutes billed are those of every call started before the last
+    # invoice that bills minutes, each counted once (rounded up per call)
+    dates = [draft.issued_on for draft in drafts if draft.bills_minutes]
+    billed = sum(line.quantity for draft in drafts for line in draft.lines_in(Section.MINUTES)
+                 if line.item == "outbound_minutes")
+    expected = sum(started_minutes(call.duration_seconds) for call in calls
+                   if call.direction is Direction.OUTBOUND and dates
+                   and call.started_at < cutoff(max(dates)))
+    assert billed == expected

@@ -28,9 +28,17 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 
 def _routers() -> list[APIRouter]:
     """The resource routers, imported here so a new resource is one line."""
-    from workers.api import accounts, invoices, subscription_cancel, subscriptions
+    from workers.api import (
+        accounts,
+        invoices,
+        rate_cards,
+        subscription_cancel,
+        subscriptions,
+        usage,
+    )
 
-    return [accounts.router, subscriptions.router, subscription_cancel.router, invoices.router]
+    return [accounts.router, subscriptions.router, subscription_cancel.router, rate_cards.router,
+            usage.router, invoices.router]
 
 
 def create_api(deps: Deps, settings: Settings) -> FastAPI:

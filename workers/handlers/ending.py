@@ -23,12 +23,15 @@ from domain.errors import UnknownAccount, UnknownSubscription
 from domain.final_invoice import CannotEndThere, build_final_invoice, final_period
 from domain.invoices import InvoiceKind
 from domain.ports import UnitOfWork
+from domain.rate_cards import card_from_plan
 from domain.records import AuditEntry
-from domain.renewals import due_invoices
+from domain.renewals import billing_dates
 from domain.subscriptions import Subscription, SubscriptionStatus
+from domain.usage import cutoff, minute_lines
 from workers.handlers.deps import Deps
 from workers.handlers.renewals import RenewalSettings
 from workers.handlers.renewals import _issue as issue_draft
+from workers.handlers.renewals import _issue_day as issue_day
 
 log = logging.getLogger("paycollect.ending")
 
@@ -96,17 +99,25 @@ def end_subscription_in(uow: UnitOfWork, deps: Deps, *, subscription_id: str, en
     settings = RenewalSettings(wire_due_days=deps.wire_due_days)
     now = deps.clock.now()
     changes = uow.seat_changes.list_for(subscription_id=subscription_id, end=ends_on)
-    usage = uow.usage.list_for(subscription_id=subscription_id, end=ends_on)
-    drafts = list(due_invoices(terms=subscription.terms, changes=changes, usage=usage,
-                               after=subscription.billed_through,
-                               until=ends_on - timedelta(days=1)))
+    card = (uow.rate_cards.get(subscription_id=subscription_id)
+            or card_from_plan(subscription.plan))
+    issued: list[str] = []
+    for day in billing_dates(terms=subscription.terms, after=subscription.billed_through,
+                             until=ends_on - timedelta(days=1)):
+        issued += issue_day(uow, account=account, subscription=subscription, changes=changes,
+                            card=card, day=day, settings=settings, now=now)
     already_billed = subscription.billed_through == ends_on
     if not already_billed:
-        drafts.append(build_final_invoice(terms=subscription.terms, changes=changes,
-                                          usage=usage, ends_on=ends_on))
-    issued = [invoice_id for draft in drafts
-              if (invoice_id := issue_draft(uow, account=account, subscription_id=subscription_id,
-                                            draft=draft, settings=settings, now=now))]
+        before = cutoff(ends_on)
+        usage = uow.call_records.minutes_for(subscription_ids=[subscription_id], before=before)
+        draft = build_final_invoice(
+            terms=subscription.terms, changes=changes, ends_on=ends_on,
+            minutes=minute_lines(card=card, usage=usage.get(subscription_id, [])))
+        final = issue_draft(uow, account=account, subscription_id=subscription_id,
+                            draft=draft, settings=settings, now=now)
+        if final is not None:
+            issued.append(final)
+            uow.call_records.mark_billed(invoices={subscription_id: final}, before=before)
     uow.subscriptions.set_next_renewal(subscription_id=subscription_id, billed_through=ends_on,
                                        next_renewal_on=ends_on)
     final_id = None if already_billed else _final_id(uow, subscription, ends_on)

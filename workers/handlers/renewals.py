@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from domain.accounts import Account, MethodType
 from domain.balance_forward import OpenBalance, apply_carry, bring_forward
-from domain.billing import InvoiceDraft
+from domain.billing import InvoiceDraft, build_invoices
 from domain.clock import Clock
 from domain.errors import DuplicateInvoice, UnknownSubscription
 from domain.invoices import Invoice, InvoiceStatus
@@ -24,8 +25,12 @@ from domain.numbering import invoice_number
 from domain.outcomes import CancelRequested
 from domain.payments import AttemptStatus, apply_outcome
 from domain.ports import UnitOfWork, UnitOfWorkFactory
-from domain.renewals import billing_dates, due_invoices
+from domain.rate_cards import RateCard, card_from_plan
+from domain.renewals import billing_dates
 from domain.retry_policy import RetryPolicy
+from domain.seats import SeatChange
+from domain.subscriptions import Subscription
+from domain.usage import cutoff, minute_lines
 from domain.wire_reference import make_rf_reference
 
 log = logging.getLogger("paycollect.renewals")
@@ -74,17 +79,15 @@ def renew_subscription(*, uow_factory: UnitOfWorkFactory, subscription_id: str, 
         account = uow.accounts.get(account_id=subscription.account_id)
         assert account is not None, "a subscription always has its account"
         changes = uow.seat_changes.list_for(subscription_id=subscription_id, end=as_of)
-        usage = uow.usage.list_for(subscription_id=subscription_id, end=as_of)
-        drafts = due_invoices(terms=subscription.terms, changes=changes, usage=usage,
-                              after=subscription.billed_through, until=as_of)
-        issued = []
-        for draft in drafts:
-            invoice_id = _issue(uow, account=account, subscription_id=subscription_id,
-                                draft=draft, settings=settings, now=clock.now())
-            if invoice_id is not None:
-                issued.append(invoice_id)
+        card = (uow.rate_cards.get(subscription_id=subscription_id)
+                or card_from_plan(subscription.plan))
         days = billing_dates(terms=subscription.terms, after=subscription.billed_through,
                              until=as_of)
+        issued = []
+        for day in days:
+            issued += _issue_day(uow, account=account, subscription=subscription,
+                                 changes=changes, card=card, day=day, settings=settings,
+                                 now=clock.now())
         following = billing_dates(terms=subscription.terms, after=as_of,
                                   until=as_of + timedelta(days=62))
         uow.subscriptions.set_next_renewal(
@@ -95,6 +98,28 @@ def renew_subscription(*, uow_factory: UnitOfWorkFactory, subscription_id: str, 
     for invoice_id in issued:
         log.info("invoice issued", extra={"invoice_id": invoice_id,
                                           "subscription_id": subscription_id})
+    return issued
+
+
+def _issue_day(uow: UnitOfWork, *, account: Account, subscription: Subscription,
+               changes: Sequence[SeatChange], card: RateCard, day: date,
+               settings: RenewalSettings, now: datetime) -> list[str]:
+    """The invoices dated `day`; the one that bills minutes takes every call not billed yet
+    that started before `day` (summed in SQL, then stamped with the invoice, in this
+    transaction: the subscription's claim keeps new calls from committing in between)."""
+    before = cutoff(day)
+    usage = uow.call_records.minutes_for(subscription_ids=[subscription.id], before=before)
+    minutes = minute_lines(card=card, usage=usage.get(subscription.id, []))
+    issued = []
+    for draft in build_invoices(terms=subscription.terms, changes=changes, minutes=minutes,
+                                issued_on=day):
+        invoice_id = _issue(uow, account=account, subscription_id=subscription.id,
+                            draft=draft, settings=settings, now=now)
+        if invoice_id is None:
+            continue
+        issued.append(invoice_id)
+        if draft.bills_minutes:
+            uow.call_records.mark_billed(invoices={subscription.id: invoice_id}, before=before)
     return issued
 
 

@@ -23,11 +23,12 @@ from domain.dunning import DunningPolicy
 from domain.money import Money
 from domain.plans import Interval, Plan, UnitKind
 from domain.subscriptions import Subscription
-from domain.usage import UsageRecord
+from domain.usage import CallRecord, Direction, cutoff
 from workers.bootstrap import Embedded, start_embedded
 from workers.config import Settings
 from workers.handlers import accounts as account_handlers
 from workers.handlers import cancellation, dunning, operators, renewals, subscriptions, sweeper
+from workers.handlers.usage import store_calls
 from workers.simulate.report import build_document, render_report
 from workers.simulate.scenario import AccountSpec, EventSpec, MethodSpec, Scenario
 
@@ -154,10 +155,17 @@ def _apply(embedded: Embedded, scenario: Scenario, event: EventSpec) -> None:
                 change(deps, subscription_id=subscription_id, kind=UnitKind(kind),
                        quantity=quantity, on=event.on, actor="scenario")
     elif event.kind == "usage":
+        # A day's minutes become one synthetic call per direction, started at midnight UTC,
+        # stored through the same path as the API's call records.
+        calls = [(0, CallRecord(id=str(uuid.uuid4()), subscription_id=subscription_id,
+                                number="", direction=direction, destination="",
+                                started_at=cutoff(event.on), duration_seconds=minutes * 60))
+                 for direction, minutes in (
+                     (Direction.OUTBOUND, event.payload["outbound_minutes"]),
+                     (Direction.INBOUND_TOLL_FREE, event.payload["toll_free_minutes"]))
+                 if minutes > 0]
         with deps.uow_factory() as uow:
-            uow.usage.add(subscription_id=subscription_id, record=UsageRecord(
-                on=event.on, outbound_minutes=event.payload["outbound_minutes"],
-                toll_free_minutes=event.payload["toll_free_minutes"]))
+            store_calls(uow, records=calls, now=deps.clock.now())
             uow.commit()
     elif event.kind == "payment_method":
         assert event.method is not None

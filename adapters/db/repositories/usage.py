@@ -1,4 +1,4 @@
-"""Seat changes and call minutes: the subscription's history the invoice builder reads."""
+"""Seat changes: the subscription's history the invoice builder reads."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from adapters.db.repositories._sql import insert, table_of
-from adapters.db.tables import SeatChangeRow, UsageRecordRow
+from adapters.db.tables import SeatChangeRow
 from domain.plans import UnitKind
 from domain.seats import SeatChange
-from domain.usage import UsageRecord
 
 _SEATS = table_of(SeatChangeRow)
-_USAGE = table_of(UsageRecordRow)
 
 
 def _between(column: Any, start: date | None, end: date | None) -> list[Any]:
@@ -45,23 +43,3 @@ class SqlSeatChangeRepository:
                    *_between(col(SeatChangeRow.effective_on), start, end))
             .order_by(col(SeatChangeRow.effective_on), col(SeatChangeRow.id)))
         return [SeatChange(UnitKind(kind), delta, on) for kind, delta, on in rows]
-
-
-class SqlUsageRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def add(self, *, subscription_id: str, record: UsageRecord) -> None:
-        insert(self._session, _USAGE, {"subscription_id": subscription_id, "used_on": record.on,
-                                       "outbound_minutes": record.outbound_minutes,
-                                       "toll_free_minutes": record.toll_free_minutes})
-
-    def list_for(self, *, subscription_id: str, start: date | None = None,
-                 end: date | None = None) -> list[UsageRecord]:
-        rows = self._session.exec(
-            select(col(UsageRecordRow.used_on), col(UsageRecordRow.outbound_minutes),
-                   col(UsageRecordRow.toll_free_minutes))
-            .where(UsageRecordRow.subscription_id == subscription_id,
-                   *_between(col(UsageRecordRow.used_on), start, end))
-            .order_by(col(UsageRecordRow.used_on), col(UsageRecordRow.id)))
-        return [UsageRecord(on, outbound, toll_free) for on, outbound, toll_free in rows]
