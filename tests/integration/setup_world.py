@@ -9,7 +9,10 @@ from html.parser import HTMLParser
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from adapters.db.tables import PaymentMethodSetupRow
+from domain.invoices import InvoiceStatus
 from tests.integration.webhook_world import World, running_world
 
 API_KEY = "pk_setups_test_key"
@@ -49,3 +52,19 @@ def submit_hosted_page(url: str, **fields: str) -> httpx.Response:
     assert '<form method="post"' in page.text
     return httpx.post(url, data={**prefilled(page.text), **fields}, timeout=10,
                       follow_redirects=False)
+
+
+def declined_invoice(world: World, card: str = "pm_card_chargeDeclined") -> tuple[str, str]:
+    """An account on a declining card, and its first invoice, left open by the decline."""
+    account = world.card_customer(card)
+    [invoice_id] = world.renew()
+    world.collect([invoice_id])
+    [invoice] = world.invoices(account)
+    assert invoice.status is InvoiceStatus.OPEN
+    return account, invoice_id
+
+
+def setup_rows(world: World) -> int:
+    with world.deps.uow_factory() as uow:
+        return int(uow.session.execute(  # type: ignore[attr-defined]
+            select(func.count()).select_from(PaymentMethodSetupRow)).scalar_one())

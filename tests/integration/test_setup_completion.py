@@ -8,9 +8,7 @@ import logging
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import func, select
 
-from adapters.db.tables import PaymentMethodSetupRow
 from adapters.stripe_gateway import StripeGateway, TransientRetry
 from domain.accounts import MethodDisplay, MethodType, PaymentMethod
 from domain.errors import UnknownAccount
@@ -18,7 +16,7 @@ from domain.invoices import InvoiceStatus
 from domain.payments import AttemptStatus
 from domain.setups import InvalidScheme, ProviderUnavailable, SetupStatus
 from tests.integration import setup_world
-from tests.integration.setup_world import submit_hosted_page
+from tests.integration.setup_world import declined_invoice, setup_rows, submit_hosted_page
 from tests.integration.webhook_world import World
 from workers.handlers.setups import get_setup, start_setup
 from workers.handlers.webhooks import process_webhook
@@ -29,15 +27,6 @@ world = setup_world.world
 SANDBOX_IBAN = "FR1420041010050500013M02606"
 
 
-def _declined_invoice(world: World, card: str = "pm_card_chargeDeclined") -> tuple[str, str]:
-    account = world.card_customer(card)
-    [invoice_id] = world.renew()
-    world.collect([invoice_id])
-    [invoice] = world.invoices(account)
-    assert invoice.status is InvoiceStatus.OPEN
-    return account, invoice_id
-
-
 def _account(world: World, account_id: str):  # type: ignore[no-untyped-def]
     with world.deps.uow_factory() as uow:
         return uow.accounts.get(account_id=account_id)
@@ -46,7 +35,7 @@ def _account(world: World, account_id: str):  # type: ignore[no-untyped-def]
 def test_a_card_set_up_on_the_hosted_page_becomes_the_method_and_pays_the_open_invoice(
         world: World) -> None:
     # Given an invoice left open by a declining card
-    account, invoice_id = _declined_invoice(world)
+    account, invoice_id = declined_invoice(world)
     # When the customer sets up a new card on Stripe Checkout (setup mode)
     started = start_setup(world.deps, account_id=account, method=MethodType.CARD,
                           return_url="https://app.example/billing?done=1")
@@ -73,7 +62,7 @@ def test_a_card_set_up_on_the_hosted_page_becomes_the_method_and_pays_the_open_i
 def test_a_card_declined_at_setup_leaves_the_setup_open_and_the_method_unchanged(
         world: World) -> None:
     # Given an open invoice on a declining card
-    account, invoice_id = _declined_invoice(world)
+    account, invoice_id = declined_invoice(world)
     before = _account(world, account).payment_method
     attempts_before = len(world.attempts(invoice_id))
     started = start_setup(world.deps, account_id=account, method=MethodType.CARD)
@@ -91,7 +80,7 @@ def test_a_card_declined_at_setup_leaves_the_setup_open_and_the_method_unchanged
 def test_a_card_that_declines_when_charged_is_stored_and_its_retry_declines(
         world: World) -> None:
     # Given an open invoice
-    account, invoice_id = _declined_invoice(world)
+    account, invoice_id = declined_invoice(world)
     tried_before = {a.id for a in world.attempts(invoice_id)}
     started = start_setup(world.deps, account_id=account, method=MethodType.CARD)
     # When the customer sets up Stripe's "attaches fine, charges fail" card
@@ -109,7 +98,7 @@ def test_a_card_that_declines_when_charged_is_stored_and_its_retry_declines(
 def test_a_mandate_set_up_on_the_billing_request_flow_stores_the_masked_account_and_collects(
         world: World) -> None:
     # Given an invoice left open by a declining card
-    account, invoice_id = _declined_invoice(world)
+    account, invoice_id = declined_invoice(world)
     # When the customer sets up a SEPA mandate (scheme from the EUR currency) on the flow
     started = start_setup(world.deps, account_id=account, method=MethodType.DIRECT_DEBIT,
                           return_url="https://app.example/billing")
@@ -143,7 +132,7 @@ def test_a_mandate_set_up_on_the_billing_request_flow_stores_the_masked_account_
 def test_completion_events_processed_again_in_reverse_order_retry_the_balance_once(
         world: World) -> None:
     # Given a card setup completed by its two webhooks
-    account, invoice_id = _declined_invoice(world)
+    account, invoice_id = declined_invoice(world)
     started = start_setup(world.deps, account_id=account, method=MethodType.CARD)
     submit_hosted_page(started.url, card="pm_card_chargeCustomerFail")
     world.settle()
@@ -174,10 +163,7 @@ def test_a_provider_outage_records_nothing_and_the_setup_can_be_started_again(
     with pytest.raises(ProviderUnavailable, match="Stripe"):
         start_setup(replace(world.deps, card_setup=down), account_id=account,
                     method=MethodType.CARD)
-    with world.deps.uow_factory() as uow:
-        count = uow.session.execute(select(func.count()).select_from(  # type: ignore[attr-defined]
-            PaymentMethodSetupRow)).scalar_one()
-    assert count == 0
+    assert setup_rows(world) == 0
     # And once Stripe answers, the same call works
     assert start_setup(world.deps, account_id=account, method=MethodType.CARD).url
 
@@ -195,7 +181,7 @@ def test_no_card_number_iban_or_api_key_is_logged_during_setups(
         world: World, caplog: pytest.LogCaptureFixture) -> None:
     # Given every logger capturing everything
     caplog.set_level(logging.DEBUG)
-    account, _ = _declined_invoice(world)
+    account, _ = declined_invoice(world)
     # When a card and a mandate are set up through the hosted pages
     card = start_setup(world.deps, account_id=account, method=MethodType.CARD)
     submit_hosted_page(card.url, card_number="4242 4242 4242 4242")
