@@ -18,7 +18,8 @@ from adapters.simulators.stripe.state import RequestContext, Store
 SESSION_LIFETIME_SECONDS = 24 * 3600
 #: Test cards Stripe declines when they are set up (not only when charged).
 DECLINED_AT_SETUP = frozenset({
-    "pm_card_chargeDeclined", "pm_card_chargeDeclinedInsufficientFunds",
+    "pm_card_chargeDeclined", "pm_card_visa_chargeDeclined",
+    "pm_card_chargeDeclinedInsufficientFunds",
     "pm_card_chargeDeclinedLostCard", "pm_card_chargeDeclinedStolenCard",
     "pm_card_chargeDeclinedExpiredCard", "pm_card_chargeDeclinedProcessingError"})
 
