@@ -351,6 +351,10 @@ class SetupRepository(Protocol):
         """Open → completed; False if it was not open (another event completed it first)."""
         ...
 
+    def list_for_account(self, *, account_id: str) -> list[PaymentMethodSetup]:
+        """Oldest first."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One database transaction. `with uow: …; uow.commit()`; leaving without commit (or on

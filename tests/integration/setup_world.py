@@ -5,7 +5,6 @@ without JavaScript would."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from html.parser import HTMLParser
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from adapters.db.tables import PaymentMethodSetupRow
 from domain.invoices import InvoiceStatus
 from tests.integration.webhook_world import World, running_world
+from workers.simulate.hosted_form import prefilled
 
 API_KEY = "pk_setups_test_key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -22,24 +22,6 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 @pytest.fixture
 def world(database_url: str) -> Iterator[World]:
     yield from running_world(database_url, api_keys=(API_KEY,))
-
-
-class _Inputs(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "input" and found.get("name"):
-            self.values[str(found["name"])] = found.get("value") or ""
-
-
-def prefilled(page: str) -> dict[str, str]:
-    """The form's input values as the page prefills them."""
-    parser = _Inputs()
-    parser.feed(page)
-    return parser.values
 
 
 def submit_hosted_page(url: str, **fields: str) -> httpx.Response:

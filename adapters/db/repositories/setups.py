@@ -59,6 +59,11 @@ class SqlSetupRepository:
             _C.status == SetupStatus.OPEN.value).order_by(_C.created_at.desc(), _C.id.desc()))
         return [_from_row(row) for row in rows]
 
+    def list_for_account(self, *, account_id: str) -> list[PaymentMethodSetup]:
+        rows = run(self._session, select(_TABLE).where(_C.account_id == account_id).order_by(
+            _C.created_at, _C.id))
+        return [_from_row(row) for row in rows]
+
     def mark_completed(self, *, setup_id: str, at: datetime) -> bool:
         # The status condition makes this the claim: of two events completing one setup at
         # once, exactly one sees rowcount 1 (the other waits for its commit, then sees 0).
