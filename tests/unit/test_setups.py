@@ -71,3 +71,13 @@ def test_the_api_view_shows_the_masked_method_and_nothing_of_the_provider_ids() 
                     "account_holder": "Acme SAS", "account": "FR** **** **** **06"}
     bare = payment_method_view(PaymentMethod(MethodType.WIRE)).model_dump(exclude_none=True)
     assert bare == {"type": "wire", "usable": True}
+
+
+def test_the_served_api_gets_setup_gateways_only_for_the_configured_providers() -> None:
+    from workers.config import Settings
+    from workers.console_deps import setup_gateways
+
+    assert setup_gateways(Settings()) == {}
+    both = setup_gateways(Settings(stripe_api_key="sk_test_x", stripe_api_base="http://s",
+                                   gocardless_access_token="t", gocardless_base_url="http://g"))
+    assert set(both) == {"card_setup", "direct_debit_setup"}
