@@ -12,6 +12,7 @@ import stripe
 
 from adapters.simulators.stripe import SimulatorConfig
 from adapters.simulators.stripe import WebhookConfig as StripeWebhookConfig
+from tests.conftest import load_provider_fixture
 from tests.integration import stripe_fixtures
 from tests.integration.stripe_fixtures import API_KEY, WEBHOOK_SECRET, Receiver, StripeSim
 
@@ -127,3 +128,13 @@ def test_setup_intents_behave_alike_on_the_simulator_and_on_localstripe(
     local = _setup_intent_outcome(stripe.StripeClient(
         "sk_test_localstripe", base_addresses={"api": localstripe_url}), card, attaches=False)
     assert simulated == local == outcome
+
+
+def test_a_simulated_setup_intent_has_every_field_of_stripes_own_fixture(
+        stripe_sim: StripeSim) -> None:
+    client = stripe_sim.client()
+    customer = client.v1.customers.create({"name": "Acme"})
+    intent = client.v1.setup_intents.create({"customer": customer.id})
+    fixture = load_provider_fixture("stripe_openapi_object_setup_intent.json")
+    assert set(fixture) <= set(intent.to_dict())
+    assert intent.object == fixture["object"]
