@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from adapters.composer import NoticeComposer
 from adapters.db.engine import create_engine, session_factory
@@ -119,5 +120,26 @@ def build_console_deps(settings: Settings, *, clock: Clock | None = None,
                 retry_policy=RetryPolicy(
                     schedule_days=settings.retry_schedule_days,
                     max_attempts_per_30_days=settings.max_card_attempts_per_30_days),
-                wire_due_days=settings.wire_due_days)
+                wire_due_days=settings.wire_due_days, **setup_gateways(settings))
     return ConsoleDeps(deps=deps, close=engine.dispose)
+
+
+def setup_gateways(settings: Settings) -> dict[str, Any]:
+    """The payment-method setup gateways for the providers whose keys are configured (the API
+    served by `paycollect serve` starts setups; it collects nothing)."""
+    from adapters.gocardless_gateway import GoCardlessGateway
+    from adapters.stripe_gateway import StripeGateway, TransientRetry
+
+    found: dict[str, Any] = {}
+    if settings.stripe_api_key:
+        found["card_setup"] = StripeGateway(
+            api_key=settings.stripe_api_key,
+            api_base=settings.stripe_api_base or "https://api.stripe.com",
+            timeout_seconds=settings.provider_timeout_seconds,
+            transient_retry=TransientRetry(attempts=settings.provider_attempts))
+    if settings.gocardless_access_token:
+        found["direct_debit_setup"] = GoCardlessGateway(
+            access_token=settings.gocardless_access_token,
+            base_url=settings.gocardless_base_url or "https://api.gocardless.com",
+            timeout=settings.provider_timeout_seconds, attempts=settings.provider_attempts)
+    return found

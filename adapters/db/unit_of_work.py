@@ -32,6 +32,7 @@ from adapters.db.repositories.records import (
     SqlUnmatchedTransferRepository,
     SqlWebhookEventRepository,
 )
+from adapters.db.repositories.setups import SqlSetupRepository
 from adapters.db.repositories.subscriptions import SqlSubscriptionRepository
 from adapters.db.repositories.usage import SqlSeatChangeRepository
 
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
     unmatched_transfers: SqlUnmatchedTransferRepository
     webhook_events: SqlWebhookEventRepository
     bank_transactions: SqlBankTransactionRepository
+    setups: SqlSetupRepository
 
     def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None,
                  before_commit: BeforeCommit | None = None) -> None:
@@ -97,6 +99,7 @@ class SqlUnitOfWork:
         self.unmatched_transfers = SqlUnmatchedTransferRepository(session)
         self.webhook_events = SqlWebhookEventRepository(session)
         self.bank_transactions = SqlBankTransactionRepository(session)
+        self.setups = SqlSetupRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

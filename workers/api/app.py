@@ -23,7 +23,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     for status, description in [
         (401, "missing or wrong API key"), (404, "unknown id"), (409, "conflict"),
         (422, "invalid request; `field` names the offending field"),
-        (503, "no API key configured")]}
+        (503, "no API key configured, or a payment provider could not be reached")]}
 
 
 def _routers() -> list[APIRouter]:
@@ -32,13 +32,14 @@ def _routers() -> list[APIRouter]:
         accounts,
         invoices,
         rate_cards,
+        setups,
         subscription_cancel,
         subscriptions,
         usage,
     )
 
-    return [accounts.router, subscriptions.router, subscription_cancel.router, rate_cards.router,
-            usage.router, invoices.router]
+    return [accounts.router, setups.router, subscriptions.router, subscription_cancel.router,
+            rate_cards.router, usage.router, invoices.router]
 
 
 def create_api(deps: Deps, settings: Settings) -> FastAPI:

@@ -13,6 +13,7 @@ from domain.dunning import NoticeKind
 from domain.invoices import Invoice, InvoiceLine, Section
 from domain.payments import PaymentAttempt
 from domain.ports import UnitOfWork
+from workers.simulate.report_setups import render_setups, setups_doc
 
 #: Outbox kinds that are dunning notices (the report's `notices`).
 DUNNING_NOTICE_KINDS = frozenset(kind.value for kind in NoticeKind)
@@ -98,7 +99,8 @@ def build_document(uow: UnitOfWork, *, account_ids: Sequence[str]) -> dict[str, 
             "balances": balances, "notices": _notices(uow, account_ids=account_ids),
             "standings": {account_id: _standing(uow, account_id) for account_id in account_ids},
             "refused": _refused(uow, account_ids=account_ids), "messages": messages,
-            "subscriptions": _subscriptions(uow, account_ids=account_ids)}
+            "subscriptions": _subscriptions(uow, account_ids=account_ids),
+            "setups": setups_doc(uow, account_ids=account_ids)}
 
 
 def _subscriptions(uow: UnitOfWork, *, account_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -149,6 +151,10 @@ def payment_details(invoice: Invoice, account: Account,
     if method is MethodType.DIRECT_DEBIT:
         return PaymentDetails(method=method, mandate_scheme=account.payment_method.scheme,
                               mandate_reference=account.payment_method.provider_method)
+    shown = account.payment_method.display
+    if shown is not None and shown.last4:
+        return PaymentDetails(method=method, card_brand=(shown.brand or "card").title(),
+                              card_last4=shown.last4)
     return PaymentDetails(method=method, card_brand="Visa", card_last4="4242")
 
 
@@ -173,6 +179,7 @@ def render_report(uow: UnitOfWork, document: dict[str, Any], *,
         out.append(f"  {p['created_on']}  {p['account']:<12} {p['invoice']:<16} "
                    f"{p['method']:<13} #{p['attempt']:<2} {p['status']:<18} "
                    f"{p['amount']:>10}{why}")
+    out.extend(render_setups(document["setups"]))
     out.append("")
     out.append("Balances (minor units; positive: owed by the customer)")
     for account_id, minor in document["balances"].items():

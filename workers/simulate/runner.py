@@ -29,6 +29,7 @@ from workers.config import Settings
 from workers.handlers import accounts as account_handlers
 from workers.handlers import cancellation, dunning, operators, renewals, subscriptions, sweeper
 from workers.handlers.usage import store_calls
+from workers.simulate.hosted_form import customer_completes_setup
 from workers.simulate.report import build_document, render_report
 from workers.simulate.scenario import AccountSpec, EventSpec, MethodSpec, Scenario
 
@@ -174,6 +175,10 @@ def _apply(embedded: Embedded, scenario: Scenario, event: EventSpec) -> None:
         assert account is not None
         method = _provision(embedded, account, event.method)
         account_handlers.change_payment_method(deps, account_id=event.account, method=method)
+    elif event.kind == "setup":
+        assert event.method is not None
+        # Through the hosted page; its webhooks arrive at the webhook app (settled below).
+        customer_completes_setup(deps, account_id=event.account, spec=event.method)
     elif event.kind == "operator":
         for attempt in operators.requeueable(deps, account_id=event.account):
             try:

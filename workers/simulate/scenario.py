@@ -18,13 +18,14 @@ CARDS = frozenset({
     "pm_card_visa", "pm_card_chargeDeclined", "pm_card_chargeDeclinedInsufficientFunds",
     "pm_card_chargeDeclinedLostCard", "pm_card_chargeDeclinedStolenCard",
     "pm_card_chargeDeclinedExpiredCard", "pm_card_chargeDeclinedProcessingError",
-    "pm_card_authenticationRequired", "pm_card_createDispute",
+    "pm_card_authenticationRequired", "pm_card_createDispute", "pm_card_chargeCustomerFail",
+    "pm_card_mastercard",
 })
 SCHEMES = frozenset({"sepa_core", "ach", "bacs"})
 BEHAVIOURS = frozenset({"pays", "fails_insufficient_funds", "fails_bank_account_closed",
                         "late_failure", "charged_back", "mandate_cancelled"})
 OPERATOR_ACTIONS = frozenset({"requeue_failed"})
-EVENT_KINDS = ("add", "remove", "usage", "payment_method", "operator", "wire_received")
+EVENT_KINDS = ("add", "remove", "usage", "payment_method", "setup", "operator", "wire_received")
 
 
 class ScenarioError(ValueError):
@@ -162,6 +163,28 @@ def parse_method(raw: Any, path: str) -> MethodSpec:
     raise ScenarioError(f"{path}.type", f"must be card, direct_debit or wire, got {kind!r}")
 
 
+def parse_setup(raw: Any, path: str) -> MethodSpec:
+    """A setup the customer completes on the provider's hosted page: `{"type": "card",
+    "card": PM}` (the test card chosen on the page, default pm_card_visa) or
+    `{"type": "direct_debit", "scheme"?: S, "behaviour"?: B}` (scheme default: the currency's)."""
+    obj = _obj(raw, path)
+    kind = _str(obj, "type", path)
+    if kind == "card":
+        card = _str(obj, "card", path, default="pm_card_visa")
+        if card not in CARDS:
+            raise ScenarioError(f"{path}.card", f"unknown test card {card!r}")
+        return MethodSpec(type=kind, card=card)
+    if kind == "direct_debit":
+        scheme = obj.get("scheme")
+        if scheme is not None and scheme not in SCHEMES:
+            raise ScenarioError(f"{path}.scheme", f"must be one of {sorted(SCHEMES)}")
+        behaviour = _str(obj, "behaviour", path, default="pays")
+        if behaviour not in BEHAVIOURS:
+            raise ScenarioError(f"{path}.behaviour", f"must be one of {sorted(BEHAVIOURS)}")
+        return MethodSpec(type=kind, scheme=scheme, behaviour=behaviour)
+    raise ScenarioError(f"{path}.type", f"must be card or direct_debit, got {kind!r}")
+
+
 def _account(raw: Any, path: str, start: date) -> AccountSpec:
     obj = _obj(raw, path)
     currency = _str(obj, "currency", path)
@@ -204,6 +227,9 @@ def _event(raw: Any, path: str, index: int, accounts: set[str]) -> EventSpec:
         return EventSpec(on=on, account=account, kind=kind, payload=payload, index=index)
     if kind == "payment_method":
         method = parse_method(body, f"{path}.payment_method")
+        return EventSpec(on=on, account=account, kind=kind, method=method, index=index)
+    if kind == "setup":
+        method = parse_setup(body, f"{path}.setup")
         return EventSpec(on=on, account=account, kind=kind, method=method, index=index)
     if kind == "operator":
         if body not in OPERATOR_ACTIONS:

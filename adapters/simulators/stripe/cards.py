@@ -45,6 +45,10 @@ TEST_CARDS: dict[str, CardBehaviour] = {
     "pm_card_chargeDeclined": CardBehaviour(
         "0002", result=Result.DECLINE, code="card_declined", decline_code="generic_decline",
         message=_DECLINED),
+    #: Stripe's own id for the generic decline card (localstripe knows this one).
+    "pm_card_visa_chargeDeclined": CardBehaviour(
+        "0002", result=Result.DECLINE, code="card_declined", decline_code="generic_decline",
+        message=_DECLINED),
     "pm_card_chargeDeclinedInsufficientFunds": CardBehaviour(
         "9995", result=Result.DECLINE, code="card_declined", decline_code="insufficient_funds",
         message="Your card has insufficient funds."),
