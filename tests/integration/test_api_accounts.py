@@ -22,7 +22,9 @@ def test_an_account_is_created_with_its_external_id_and_paying_by_wire_until_set
                           billing_address=ADDRESS)
     # Then
     assert created["id"].startswith("acc_")
-    assert created["payment_method"] == {"type": "wire", "scheme": None, "usable": True}
+    assert {k: created["payment_method"][k] for k in ("type", "scheme", "usable")} == {
+        "type": "wire", "scheme": None, "usable": True}
+    assert created["payment_method"]["last4"] is None
     assert created["standing"] == "active"
     assert created["billing_address"] == {**ADDRESS, "line2": None, "region": None}
     for ident in (created["id"], "crm-42"):

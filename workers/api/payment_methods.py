@@ -15,7 +15,8 @@ class PaymentMethodView(BaseModel):
     type: MethodType = Field(description="card, direct_debit, or wire (the default until a "
                                          "card or mandate is set up: invoices then carry "
                                          "bank-transfer instructions)")
-    scheme: str | None = Field(default=None, description="direct debit scheme: sepa_core, ach, bacs")
+    scheme: str | None = Field(default=None,
+                               description="direct debit scheme: sepa_core, ach, bacs")
     usable: bool = Field(description="false once a hard decline says it can never work "
                                      "again: a new method must be set up")
     brand: str | None = Field(default=None, description="card brand (visa, mastercard, ...)")
