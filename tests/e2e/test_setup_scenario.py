@@ -47,7 +47,12 @@ def test_a_card_refused_at_setup_changes_nothing(setups: Document) -> None:
     assert setup["status"] == "open"
     assert "method" not in setup
     assert not any(p["status"] == "succeeded" for p in payments_of(setups, "refus"))
-    assert setups["balances"]["refus"] == 2500 * 2  # January and February still owed
+    # January's 2500 is still owed: the legal notice (27 days overdue, 02-11) terminated the
+    # account before the 02-15 renewal; its final invoice (no units added, no calls: no
+    # lines) brought the 2500 forward, and nothing was issued after it.
+    assert setups["balances"]["refus"] == 2500
+    kinds = [i["kind"] for i in setups["invoices"] if i["account"] == "refus"]
+    assert kinds == ["monthly", "final"]
 
 
 def test_a_wire_payer_who_sets_up_a_mandate_is_debited_for_the_open_invoice(
