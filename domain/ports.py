@@ -23,6 +23,7 @@ from domain.ledger import LedgerEntry
 from domain.money import Money
 from domain.outcomes import DeclineKind
 from domain.payments import AttemptStatus, PaymentAttempt
+from domain.ports_events import EventRepository, WebhookEndpointRepository
 from domain.records import (
     AuditEntry,
     BankTransaction,
@@ -363,6 +364,10 @@ class UnitOfWork(Protocol):
     def webhook_events(self) -> WebhookEventRepository: ...
     @property
     def bank_transactions(self) -> BankTransactionRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
+    @property
+    def webhook_endpoints(self) -> WebhookEndpointRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -11,6 +11,7 @@ Leaving the block without `commit()`, or on an exception, rolls everything back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -20,6 +21,7 @@ from sqlmodel import Session
 from adapters.db.engine import WROTE, SessionFactory
 from adapters.db.repositories.accounts import SqlAccountRepository
 from adapters.db.repositories.attempts import SqlAttemptRepository
+from adapters.db.repositories.events import SqlEventRepository
 from adapters.db.repositories.invoices import SqlInvoiceRepository
 from adapters.db.repositories.ledger import SqlLedgerRepository
 from adapters.db.repositories.records import (
@@ -31,6 +33,7 @@ from adapters.db.repositories.records import (
 )
 from adapters.db.repositories.subscriptions import SqlSubscriptionRepository
 from adapters.db.repositories.usage import SqlSeatChangeRepository, SqlUsageRepository
+from adapters.db.repositories.webhook_endpoints import SqlWebhookEndpointRepository
 
 
 class _Clock(Protocol):  # domain.clock.Clock, narrowed to what is used here
@@ -43,7 +46,9 @@ class _UTCNow:
 
 
 class SqlUnitOfWork:
-    """Implements `domain.ports.UnitOfWork`. `clock` stamps created_at / updated_at columns."""
+    """Implements `domain.ports.UnitOfWork`. `clock` stamps created_at / updated_at columns.
+    `on_events_committed` is called after a commit that queued event deliveries (it asks for
+    a delivery drain: whoever emits never has to remember to)."""
 
     accounts: SqlAccountRepository
     subscriptions: SqlSubscriptionRepository
@@ -57,10 +62,14 @@ class SqlUnitOfWork:
     unmatched_transfers: SqlUnmatchedTransferRepository
     webhook_events: SqlWebhookEventRepository
     bank_transactions: SqlBankTransactionRepository
+    events: SqlEventRepository
+    webhook_endpoints: SqlWebhookEndpointRepository
 
-    def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None) -> None:
+    def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None,
+                 on_events_committed: Callable[[], None] | None = None) -> None:
         self._session_factory = session_factory
         self._clock = clock or _UTCNow()
+        self._on_events_committed = on_events_committed
         self._session: Session | None = None
 
     @property
@@ -87,6 +96,8 @@ class SqlUnitOfWork:
         self.unmatched_transfers = SqlUnmatchedTransferRepository(session)
         self.webhook_events = SqlWebhookEventRepository(session)
         self.bank_transactions = SqlBankTransactionRepository(session)
+        self.events = SqlEventRepository(session)
+        self.webhook_endpoints = SqlWebhookEndpointRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -103,9 +114,14 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         _wrote(self.session)  # forget the writes this commit makes durable
         self.session.commit()
+        if self.events.queued:
+            self.events.queued = False
+            if self._on_events_committed is not None:
+                self._on_events_committed()
 
     def rollback(self) -> None:
         self.session.rollback()
+        self.events.queued = False
 
 
 def _wrote(session: Session) -> bool:
@@ -118,9 +134,13 @@ def _wrote(session: Session) -> bool:
 class SqlUnitOfWorkFactory:
     """What handlers receive: each call is a fresh unit of work (`UnitOfWorkFactory`)."""
 
-    def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None) -> None:
+    def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None,
+                 on_events_committed: Callable[[], None] | None = None) -> None:
         self._session_factory = session_factory
         self._clock = clock
+        #: Set by the composition root once the broker exists (see workers/bootstrap.py).
+        self.on_events_committed = on_events_committed
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._session_factory, clock=self._clock)
+        return SqlUnitOfWork(self._session_factory, clock=self._clock,
+                             on_events_committed=self.on_events_committed)

@@ -27,7 +27,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 
 def _routers() -> list[APIRouter]:
     """The resource routers, imported here so a new resource is one line."""
-    return []
+    from workers.api import webhook_endpoints
+
+    return [webhook_endpoints.router]
 
 
 def create_api(deps: Deps, settings: Settings) -> FastAPI:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,3 +36,6 @@ class Deps:
     composer: MessageComposer
     retry_policy: RetryPolicy
     wire_due_days: int = 30
+    #: Asks for an outgoing-event delivery drain (the scheduler re-drives due deliveries
+    #: with it; commits that queue events ring through the unit of work factory).
+    ask_for_event_delivery: Callable[[], None] | None = None

@@ -28,6 +28,7 @@ from workers.bootstrap import Embedded, start_embedded
 from workers.config import Settings
 from workers.handlers import accounts as account_handlers
 from workers.handlers import dunning, operators, renewals, subscriptions, sweeper
+from workers.scheduler import relay_events
 from workers.simulate.report import build_document, render_report
 from workers.simulate.scenario import AccountSpec, EventSpec, MethodSpec, Scenario
 
@@ -77,6 +78,8 @@ def _run(scenario: Scenario, embedded: Embedded, clock: ManualClock) -> Result:
         sweeper.sweep(deps, settings=embedded.runtime.sweep_settings)
         _settle(embedded)
         dunning.advance_dunning(deps, today=day, policy=DunningPolicy())
+        _settle(embedded)
+        relay_events(deps)  # outgoing events whose retry is due, as the scheduler's tick
         _settle(embedded)
         day += timedelta(days=1)
     with deps.uow_factory() as uow:
