@@ -117,11 +117,10 @@ def _ask_for_drain() -> None:
 def deliver_events() -> None:
     """Deliver due outgoing events to the business's endpoints, in batches (its own queue:
     a slow endpoint never holds up collection)."""
-    doorbell_for(deliver_events.broker, "events").answer()
     rt = runtime.current()
-    report = event_delivery.deliver_due(uow_factory=rt.deps.uow_factory, clock=rt.deps.clock,
-                                        sender=rt.event_sender, settings=rt.event_delivery)
-    if report.more:
+    if event_delivery.drain(uow_factory=rt.deps.uow_factory, clock=rt.deps.clock,
+                            sender=rt.event_sender, settings=rt.event_delivery,
+                            answer=doorbell_for(deliver_events.broker, "events").answer):
         ask_for_event_delivery()
 
 

@@ -136,13 +136,13 @@ def _apply_effect(uow: UnitOfWork, deps: Deps, effect: object, *, attempt: Payme
             if method.type.value == attempt.method.value:
                 unusable = replace(method, usable=False,
                                    details={**method.details, "unusable_reason": reason})
-                uow.accounts.update_payment_method(account_id=attempt.account_id,
-                                                   method=unusable)
-                account.changed(payment_method=unusable)
                 emit(uow, account_id=attempt.account_id,
                      type=EventType.PAYMENT_METHOD_REQUIRED, occurred_at=now,
                      data=payment_method_required(account_id=attempt.account_id,
                                                   method=unusable, reason=reason))
+                uow.accounts.update_payment_method(account_id=attempt.account_id,
+                                                   method=unusable)
+                account.changed(payment_method=unusable)
         case NotifyCustomer(kind=kind):
             notify(uow, deps, kind=kind.value, account=account.get(), invoice=invoice,
                    attempt=attempt, after=after)

@@ -17,6 +17,7 @@ import json
 import logging
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -96,6 +97,28 @@ def deliver_due(*, uow_factory: UnitOfWorkFactory, clock: Clock, sender: EventSe
                         uow.events.release(delivery_ids=[d.id for d in share.not_tried])
                 uow.commit()
     return DeliveryReport(delivered=delivered, failed=failed, more=True)
+
+
+def drain(*, uow_factory: UnitOfWorkFactory, clock: Clock, sender: EventSender,
+          settings: DeliverySettings, answer: Callable[[], None]) -> bool:
+    """One drain message: deliver what is due, then answer the doorbell; True when more is
+    due (ask for another drain).
+
+    It answers when it ends, not when it starts (unlike the customer outbox's drain): the
+    commits made meanwhile ring in vain and this re-check after answering finds their
+    deliveries, so a burst of commits costs one follow-up drain, not one drain each (a
+    dead endpoint would otherwise be knocked on after every payment). A commit after the
+    answer rings for itself. A drain that dies leaves the doorbell to expire (2 s).
+    """
+    try:
+        report = deliver_due(uow_factory=uow_factory, clock=clock, sender=sender,
+                             settings=settings)
+    finally:
+        answer()
+    if report.more:
+        return True
+    with uow_factory() as uow:
+        return uow.events.has_due(now=clock.now())
 
 
 def _send_share(deliveries: list[EventDelivery], *, sender: EventSender, clock: Clock,

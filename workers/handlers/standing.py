@@ -57,10 +57,12 @@ def change_standing(uow: UnitOfWork, *, account_id: str, before: Standing, after
     transaction. Nothing happens when it does not change."""
     if after is before:
         return
+    # The event first: its per-account counter row is locked before the account row, the
+    # order every emitter takes them in (no deadlock with a payment reinstating the account).
+    emit(uow, account_id=account_id, type=EventType.ACCOUNT_STANDING_CHANGED, occurred_at=now,
+         data=standing_change(account_id=account_id, before=before, after=after,
+                              reason=actor))
     uow.accounts.update_standing(account_id=account_id, standing=after)
     uow.audit.add(entry=AuditEntry(at=now, actor=actor, action="account.standing",
                                    target=account_id,
                                    details={"from": before.value, "to": after.value}))
-    emit(uow, account_id=account_id, type=EventType.ACCOUNT_STANDING_CHANGED, occurred_at=now,
-         data=standing_change(account_id=account_id, before=before, after=after,
-                              reason=actor))

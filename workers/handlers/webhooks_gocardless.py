@@ -95,17 +95,18 @@ def _disable(deps: Deps, *, account: Account, reason: str, mandate: str,
     without the notice, collection would just stop)."""
     after = AfterCommit()
     with deps.uow_factory() as uow:
+        if account.payment_method.usable:  # reported once, when it stops being usable
+            # Before the account row is written: the lock order of every emitter.
+            emit(uow, account_id=account.id, type=EventType.PAYMENT_METHOD_REQUIRED,
+                 occurred_at=deps.clock.now(),
+                 data=payment_method_required(account_id=account.id, method=method,
+                                              reason=reason))
         uow.accounts.update_payment_method(account_id=account.id, method=method)
         uow.audit.add(entry=AuditEntry(at=deps.clock.now(), actor="gocardless",
                                        action="payment_method.unusable", target=account.id,
                                        reason=reason))
         notify(uow, deps, kind=CustomerMessage.MANDATE_ENDED.value, account=account,
                invoice=None, attempt=None, after=after, about=f"mandate:{mandate}")
-        if account.payment_method.usable:  # reported once, when it stops being usable
-            emit(uow, account_id=account.id, type=EventType.PAYMENT_METHOD_REQUIRED,
-                 occurred_at=deps.clock.now(),
-                 data=payment_method_required(account_id=account.id, method=method,
-                                              reason=reason))
         uow.commit()
     after.send(deps)
 

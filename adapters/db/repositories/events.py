@@ -140,9 +140,10 @@ class SqlEventRepository:
                       key=lambda d: (d.endpoint_id, d.account_id, d.sequence))
 
     def has_due(self, *, now: datetime) -> bool:
-        found = run(self._session, select(_d.id).where(
-            _d.status == _PENDING, _d.next_attempt_at <= now,
-            or_(_d.claimed_until.is_(None), _d.claimed_until <= now)).limit(1)).first()
+        # The claim's own conditions: a delivery waiting behind its account's earlier one
+        # is not due yet (else a drain would be asked for, again and again, to claim nothing).
+        found = run(self._session, select(_d.id).where(_claimable()).limit(1),
+                    {"now": now}).first()
         return found is not None
 
     def mark_delivered(self, *, delivery_ids: Collection[str], at: datetime) -> None:

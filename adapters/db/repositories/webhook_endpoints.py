@@ -23,8 +23,12 @@ def endpoint_from_row(row: Row[Any]) -> WebhookEndpoint:
 class SqlWebhookEndpointRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+        #: The enabled endpoints, read once per unit of work: a transaction emitting several
+        #: events (a payment and its paid invoice) asks once.
+        self._enabled: list[WebhookEndpoint] | None = None
 
     def add(self, *, endpoint: WebhookEndpoint) -> None:
+        self._enabled = None
         insert(self._session, _ENDPOINTS, {
             "id": endpoint.id, "url": endpoint.url, "events": list(endpoint.events),
             "description": endpoint.description, "secret": endpoint.secret,
@@ -41,12 +45,15 @@ class SqlWebhookEndpointRepository:
         return [endpoint_from_row(row) for row in rows]
 
     def enabled(self) -> list[WebhookEndpoint]:
-        rows = run(self._session, _ENDPOINTS.select()
-                   .where(_ENDPOINTS.c.status == EndpointStatus.ENABLED.value)
-                   .order_by(_ENDPOINTS.c.created_at, _ENDPOINTS.c.id)).all()
-        return [endpoint_from_row(row) for row in rows]
+        if self._enabled is None:
+            rows = run(self._session, _ENDPOINTS.select()
+                       .where(_ENDPOINTS.c.status == EndpointStatus.ENABLED.value)
+                       .order_by(_ENDPOINTS.c.created_at, _ENDPOINTS.c.id)).all()
+            self._enabled = [endpoint_from_row(row) for row in rows]
+        return list(self._enabled)
 
     def disable(self, *, endpoint_id: str) -> bool:
+        self._enabled = None
         result = run(self._session, _ENDPOINTS.update().where(_ENDPOINTS.c.id == endpoint_id)
                      .values(status=EndpointStatus.DISABLED.value))
         return bool(result.rowcount == 1)
