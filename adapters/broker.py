@@ -26,8 +26,9 @@ from dramatiq.rate_limits.backends import StubBackend
 
 from adapters.rate_limit_backend import AtomicRedisBackend
 
-#: Queues, one per provider so each is scaled and rate-limited alone.
-QUEUES = ("invoices", "card", "direct_debit", "wire", "webhooks", "maintenance")
+#: Queues, one per provider so each is scaled and rate-limited alone; `webhooks_out` carries
+#: the outgoing events to the business, alone so a slow endpoint never holds up collection.
+QUEUES = ("invoices", "card", "direct_debit", "wire", "webhooks", "maintenance", "webhooks_out")
 
 #: A killed worker's unacked messages come back after this (ms). dramatiq's default is 60 s,
 #: and the requeue runs only on a random maintenance pass; the sweeper bounds recovery anyway.

@@ -73,15 +73,20 @@ class LocalDoorbell:
             self._asked_until = 0.0
 
 
-_BY_BROKER: weakref.WeakKeyDictionary[dramatiq.Broker, Doorbell] = weakref.WeakKeyDictionary()
+#: Keys of the doorbells by drain: the customer outbox's, and the outgoing events'.
+KEYS = {"outbox": KEY, "events": "paycollect:events:drain-asked"}
+
+_BY_BROKER: weakref.WeakKeyDictionary[dramatiq.Broker, dict[str, Doorbell]] = \
+    weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def doorbell_for(broker: dramatiq.Broker) -> Doorbell:
-    """The doorbell of `broker`'s outbox drains: Redis-backed on a Redis broker."""
+def doorbell_for(broker: dramatiq.Broker, name: str = "outbox") -> Doorbell:
+    """The doorbell of `broker`'s `name` drains (see KEYS): Redis-backed on a Redis broker."""
     with _LOCK:
-        bell = _BY_BROKER.get(broker)
+        bells = _BY_BROKER.setdefault(broker, {})
+        bell = bells.get(name)
         if bell is None:
-            bell = _BY_BROKER[broker] = (RedisDoorbell(broker.client)
-                                         if isinstance(broker, RedisBroker) else LocalDoorbell())
+            bell = bells[name] = (RedisDoorbell(broker.client, key=KEYS[name])
+                                  if isinstance(broker, RedisBroker) else LocalDoorbell())
         return bell

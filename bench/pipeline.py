@@ -11,6 +11,9 @@ the workers' peak memory. Needs PostgreSQL and Redis on loopback (see README).
     python bench/pipeline.py [--invoices 10000] [--slow-invoices N] [--workers 2]
 
 `--invoices 0` or `--slow-invoices 0` skips that batch (a quicker look at the other).
+`--webhook-endpoint URL` registers a business endpoint subscribed to every event type first;
+`--dead-webhook-endpoint` one on a loopback port nothing listens on (a receiver down for the
+whole run: its deliveries must not slow collection).
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
+from domain.outgoing_events import EVENT_TYPES
+from tests.e2e.event_receiver import closed_port_url
 from tests.e2e.pipeline_support import fresh_postgres_schema
 from workers.devtools.pipeline import Mix, Pipeline
+from workers.operations import endpoints
 
 #: 70% card, 20% direct debit, 10% wire — the mix a phone-service biller sees.
 MIX = Mix({"card:pm_card_visa": 7, "direct_debit:pays": 2, "wire": 1})
@@ -124,7 +130,7 @@ def run_batch(pipeline: Pipeline, count: int, label: str, timeout: float,
 
 
 #: Queues drained before the CPU used for a batch is read.
-QUEUES = ("invoices", "card", "direct_debit", "wire", "maintenance", "webhooks")
+QUEUES = ("invoices", "card", "direct_debit", "wire", "maintenance", "webhooks", "webhooks_out")
 CPU_REPORT: dict[str, dict[str, float]] = {}
 
 
@@ -139,6 +145,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="threads per worker process")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--webhook-endpoint", default=None,
+                        help="register an endpoint receiving every event type")
+    parser.add_argument("--dead-webhook-endpoint", action="store_true",
+                        help="register an endpoint on a closed loopback port")
     args = parser.parse_args()
 
     with fresh_postgres_schema(args.postgres) as database_url, Pipeline(
@@ -150,6 +160,12 @@ def main() -> None:
             # after submission (once: the sweeper marks what it asked), standing in for the
             # provider's webhook.
             poll_after_seconds=1) as pipeline:
+        endpoint = args.webhook_endpoint or (closed_port_url() if args.dead_webhook_endpoint
+                                             else None)
+        if endpoint:
+            endpoints.add(pipeline.deps(), url=endpoint,  # type: ignore[arg-type]
+                          events=sorted(EVENT_TYPES), actor="bench")
+            print(f"webhook endpoint: {endpoint} (every event type)")
         pipeline.start_workers()
         time.sleep(3)  # let the worker processes boot
         meter = CpuMeter(pipeline)

@@ -23,6 +23,7 @@ from domain.ledger import LedgerEntry
 from domain.money import Money
 from domain.outcomes import DeclineKind
 from domain.payments import AttemptStatus, PaymentAttempt
+from domain.ports_events import EventRepository, WebhookEndpointRepository
 from domain.ports_usage import CallRecordRepository, RateCardRepository
 from domain.records import (
     AuditEntry,
@@ -402,6 +403,10 @@ class UnitOfWork(Protocol):
     def bank_transactions(self) -> BankTransactionRepository: ...
     @property
     def setups(self) -> SetupRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
+    @property
+    def webhook_endpoints(self) -> WebhookEndpointRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -22,6 +22,7 @@ from domain.invoices import Invoice, InvoiceKind, InvoiceStatus
 from domain.ledger import LedgerEntry
 from domain.money import CurrencyMismatch, Money
 from domain.outcomes import DeclineKind
+from domain.outgoing_events import EventDelivery, OutgoingEvent, WebhookEndpoint
 from domain.payments import ACTIVE_STATUSES, IN_FLIGHT_STATUSES, AttemptStatus, PaymentAttempt
 from domain.ports import LockedAttempt
 from domain.rate_cards import RateCard
@@ -61,6 +62,11 @@ class FakeState:
     transfers: dict[str, UnmatchedTransfer] = field(default_factory=dict)
     webhooks: dict[tuple[str, str], WebhookEvent] = field(default_factory=dict)
     bank_transactions: dict[str, BankTransaction] = field(default_factory=dict)
+    #: Outgoing events (tests/fake_events.py).
+    events: dict[str, OutgoingEvent] = field(default_factory=dict)
+    event_sequences: dict[str, int] = field(default_factory=dict)
+    deliveries: dict[str, EventDelivery] = field(default_factory=dict)
+    endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
 
 
 def _between(day: date, start: date | None, end: date | None) -> bool:

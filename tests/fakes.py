@@ -17,6 +17,7 @@ import copy
 from types import TracebackType
 from typing import Self
 
+from tests.fake_events import FakeEventRepository, FakeWebhookEndpointRepository
 from tests.fake_repositories import (
     FakeAccountRepository,
     FakeAttemptRepository,
@@ -90,6 +91,8 @@ class FakeUnitOfWork:
         self.unmatched_transfers = FakeUnmatchedTransferRepository(state)
         self.webhook_events = FakeWebhookEventRepository(state)
         self.bank_transactions = FakeBankTransactionRepository(state)
+        self.events = FakeEventRepository(state)
+        self.webhook_endpoints = FakeWebhookEndpointRepository(state)
 
 
 class FakeUnitOfWorkFactory:

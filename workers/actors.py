@@ -19,7 +19,13 @@ broker = get_configured_broker() or configure_broker()
 
 from domain.errors import NotFound  # noqa: E402
 from workers import runtime  # noqa: E402  (after the broker, on purpose)
-from workers.handlers import accounts, collection, notifications, sweeper  # noqa: E402
+from workers.handlers import (  # noqa: E402
+    accounts,
+    collection,
+    event_delivery,
+    notifications,
+    sweeper,
+)
 from workers.logs import configure_logging  # noqa: E402
 
 log = logging.getLogger("paycollect.actors")
@@ -107,6 +113,23 @@ def _ask_for_drain() -> None:
         drain_outbox.send()
 
 
+@dramatiq.actor(queue_name="webhooks_out", **_common)
+def deliver_events() -> None:
+    """Deliver due outgoing events to the business's endpoints, in batches (its own queue:
+    a slow endpoint never holds up collection)."""
+    rt = runtime.current()
+    if event_delivery.drain(uow_factory=rt.deps.uow_factory, clock=rt.deps.clock,
+                            sender=rt.event_sender, settings=rt.event_delivery,
+                            answer=doorbell_for(deliver_events.broker, "events").answer):
+        ask_for_event_delivery()
+
+
+def ask_for_event_delivery() -> None:
+    """Committed deliveries are waiting: a drain on its way (or asked for now) sends them."""
+    if doorbell_for(deliver_events.broker, "events").ring():
+        deliver_events.send()
+
+
 @dramatiq.actor(queue_name="maintenance", max_retries=0)
 def sweep() -> None:
     rt = runtime.current()
@@ -146,7 +169,8 @@ class ActorDispatcher:
 
 
 ACTORS = (route_invoice, collect_card, collect_direct_debit, publish_wire_instructions,
-          reconcile_attempt, retry_open_balances, drain_outbox, send_notification, sweep, noop)
+          reconcile_attempt, retry_open_balances, drain_outbox, send_notification,
+          deliver_events, sweep, noop)
 
 
 def rebind(new_broker: dramatiq.Broker) -> None:

@@ -39,6 +39,7 @@ from domain.retry_policy import RetryPolicy
 from workers.config import ConfigError, Settings
 from workers.embedded import EmbeddedWorker
 from workers.handlers.deps import Deps
+from workers.handlers.event_delivery import DeliverySettings
 from workers.handlers.sweeper import SweepSettings
 from workers.runtime import Runtime
 from workers.webhook_serving import LateApp, WebhookDelivery, with_webhook_secrets
@@ -127,12 +128,14 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
                   today: Callable[[], date] | None = None,
                   providers: Providers | None = None) -> Runtime:
     """Everything the actors need, from `settings`."""
-    from workers.actors import ActorDispatcher  # the broker is set by now
+    from workers.actors import ActorDispatcher, ask_for_event_delivery  # broker set by now
 
     settings.check()
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
-    uow_factory = SqlUnitOfWorkFactory(session_factory(engine), clock=clock)
+    # A commit that queued outgoing events asks for a delivery drain, whoever emitted them.
+    uow_factory = SqlUnitOfWorkFactory(session_factory(engine), clock=clock,
+                                       on_events_committed=ask_for_event_delivery)
     providers = providers or start_providers(settings, today=today)
     notifier = _notifier(settings)
     stream = RedisStreamPublisher.from_url(settings.redis_url) if settings.redis_url else None
@@ -145,7 +148,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
         retry_policy=RetryPolicy(schedule_days=settings.retry_schedule_days,
                                  max_attempts_per_30_days=settings.max_card_attempts_per_30_days),
         wire_due_days=settings.wire_due_days, card_setup=providers.stripe,
-        direct_debit_setup=providers.gocardless)
+        direct_debit_setup=providers.gocardless, ask_for_event_delivery=ask_for_event_delivery)
     rate_limits = make_rate_limiters(
         redis_url=settings.redis_url, card_per_second=settings.stripe_rate_limit_per_second,
         direct_debit_per_second=settings.gocardless_rate_limit_per_second)
@@ -156,7 +159,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
         lost_after=timedelta(seconds=settings.lost_message_after_seconds))
     runtime = Runtime(deps=deps, notifier=notifier, rate_limits=rate_limits,
                       sweep_settings=sweep, bank_details=bank,
-                      closers=[*providers.closers, engine.dispose])
+                      closers=[*providers.closers, engine.dispose],
+                      event_delivery=DeliverySettings(
+                          timeout_seconds=settings.event_delivery_timeout_seconds))
     return runtime
 
 

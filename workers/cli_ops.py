@@ -240,6 +240,7 @@ def wires_receive(ctx: typer.Context, reference: str = typer.Option(..., help="a
 
 def register(app: typer.Typer) -> None:
     """Add the operators' commands to the `paycollect` app."""
+    from workers.cli_events import endpoints_app, events_app
     from workers.cli_outbox import outbox_app
     from workers.cli_system import dead_letters_app, scheduler, worker
 
@@ -250,5 +251,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(wires_app, name="wires")
     app.add_typer(dead_letters_app, name="dead-letters")
     app.add_typer(outbox_app, name="outbox")
+    app.add_typer(endpoints_app, name="endpoints")
+    app.add_typer(events_app, name="events")
     app.command(name="worker")(worker)
     app.command(name="scheduler")(scheduler)

@@ -85,6 +85,8 @@ class Settings:
     scheduler_tick_seconds: float = 60.0
     #: A message unanswered this long is presumed lost; the sweeper sends it again.
     lost_message_after_seconds: int = 300
+    #: Per request to a business webhook endpoint (outgoing events).
+    event_delivery_timeout_seconds: float = 5.0
     #: Days overdue of the five dunning notices (domain.dunning.DunningPolicy).
     dunning_schedule_days: str = "3,10,17,22,27"
     metrics_port: int = 9191
@@ -143,6 +145,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_max_body_bytes=_int(env, "WEBHOOK_MAX_BODY_BYTES", 256 * 1024),
         scheduler_tick_seconds=_float(env, "SCHEDULER_TICK_SECONDS", 60.0),
         lost_message_after_seconds=_int(env, "LOST_MESSAGE_AFTER_SECONDS", 300),
+        event_delivery_timeout_seconds=_float(env, "EVENT_DELIVERY_TIMEOUT_SECONDS", 5.0),
         dunning_schedule_days=env.get("DUNNING_SCHEDULE_DAYS") or Settings.dunning_schedule_days,
         metrics_port=_int(env, "METRICS_PORT", 9191),
     )

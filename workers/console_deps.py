@@ -99,6 +99,17 @@ def broker_dispatcher(redis_url: str) -> Dispatcher:
     return ActorDispatcher()
 
 
+def _event_delivery_asker(settings: Settings) -> Callable[[], None] | None:
+    """With a broker, commits that queue outgoing events ask the workers for a delivery
+    drain (the scheduler emits them too: renewals, dunning); without one, nobody delivers."""
+    if not settings.redis_url:
+        return None
+    broker_dispatcher(settings.redis_url)  # the broker is set before the actors are imported
+    from workers.actors import ask_for_event_delivery
+
+    return ask_for_event_delivery
+
+
 @dataclass
 class ConsoleDeps:
     deps: Deps
@@ -113,8 +124,11 @@ def build_console_deps(settings: Settings, *, clock: Clock | None = None,
     if dispatch is None:
         dispatch = (broker_dispatcher(settings.redis_url) if settings.redis_url
                     else DeferredDispatcher())
+    ask = _event_delivery_asker(settings)
     none = NoProviders()
-    deps = Deps(uow_factory=SqlUnitOfWorkFactory(session_factory(engine), clock=clock),
+    deps = Deps(uow_factory=SqlUnitOfWorkFactory(session_factory(engine), clock=clock,
+                                                 on_events_committed=ask),
+                ask_for_event_delivery=ask,
                 clock=clock, card=none, direct_debit=none, wire=none, dispatch=dispatch,
                 composer=NoticeComposer(),
                 retry_policy=RetryPolicy(

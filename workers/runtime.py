@@ -4,13 +4,16 @@ process) or installed by whoever embeds the system (`paycollect simulate`, tests
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.bank_details import BankDetails
 from adapters.broker import ProviderRateLimits
+from adapters.event_sender import HttpEventSender
+from domain.ports_events import EventSender
 from domain.ports_notify import Notifier
 from workers.handlers.deps import Deps
+from workers.handlers.event_delivery import DeliverySettings
 from workers.handlers.sweeper import SweepSettings
 
 
@@ -24,6 +27,9 @@ class Runtime:
     bank_details: dict[str, BankDetails]
     #: Things to stop on shutdown (simulator servers, the embedded worker).
     closers: list[Any]
+    #: Outgoing events: how they are sent to the business's endpoints.
+    event_sender: EventSender = field(default_factory=HttpEventSender)
+    event_delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     def close(self) -> None:
         for closer in reversed(self.closers):

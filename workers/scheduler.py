@@ -49,6 +49,8 @@ class TickReport:
     sweep: SweepReport
     relayed: int
     dunning: DunningReport
+    #: Whether outgoing events were due (a delivery drain was asked for).
+    events_due: bool = False
 
 
 def renew_due(deps: Deps, *, as_of: date, batch_size: int = 200) -> int:
@@ -99,17 +101,31 @@ def relay_outbox(deps: Deps, *, older_than: timedelta, limit: int = 500) -> int:
     return len(stale)
 
 
+def relay_events(deps: Deps) -> bool:
+    """Ask for a delivery drain when an outgoing event is due (a retry whose time has come,
+    or a drain lost with its message): the database, not the broker, says what is due."""
+    if deps.ask_for_event_delivery is None:
+        return False
+    with deps.uow_factory() as uow:
+        due = uow.events.has_due(now=deps.clock.now())
+    if due:
+        deps.ask_for_event_delivery()
+    return due
+
+
 def tick(deps: Deps, *, settings: SchedulerSettings, as_of: date | None = None) -> TickReport:
-    """One pass: endings, renewals, sweep, outbox relay, dunning (in that order: a
-    subscription ending today gets its final invoice instead of a renewal; today's invoices
-    are routed before the sweep looks for unrouted ones)."""
+    """One pass: endings, renewals, sweep, outbox relay, dunning, outgoing events (in that
+    order: a subscription ending today gets its final invoice instead of a renewal; today's
+    invoices are routed before the sweep looks for unrouted ones)."""
     today = as_of or deps.clock.today()
     end_due_subscriptions(deps, as_of=today, batch_size=settings.batch_size)
     issued = renew_due(deps, as_of=today, batch_size=settings.batch_size)
     swept = sweep(deps, settings=settings.sweep)
     relayed = relay_outbox(deps, older_than=settings.outbox_relay_after)
     dunning = advance_dunning(deps, today=today, policy=settings.dunning)
-    report = TickReport(issued=issued, sweep=swept, relayed=relayed, dunning=dunning)
+    events_due = relay_events(deps)
+    report = TickReport(issued=issued, sweep=swept, relayed=relayed, dunning=dunning,
+                        events_due=events_due)
     log.info("tick %s: %s", today, report)
     return report
 

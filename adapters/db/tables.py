@@ -452,6 +452,71 @@ class IdempotencyKeyRow(SQLModel, table=True):
     response_body: str | None = Field(default=None, sa_type=Text)
     claimed_at: datetime = _instant()
     expires_at: datetime = Field(default=None, sa_type=UTCDateTime, index=True)
+class WebhookEndpointRow(SQLModel, table=True):
+    """Where the business receives its events (migration 0013)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: str = Field(primary_key=True, sa_type=Text)
+    url: str = Field(sa_type=Text)
+    #: The event types it is subscribed to.
+    events: list[str] = Field(default_factory=list, sa_type=JSON)
+    description: str = Field(default="", sa_type=Text)
+    #: The HMAC key; shown once when created, never listed.
+    secret: str = Field(sa_type=Text)
+    status: str = _label(16)
+    created_at: datetime = _instant()
+
+
+class EventSequenceRow(SQLModel, table=True):
+    """Each account's last event number (gapless: an UPSERT … RETURNING in the emitting
+    transaction, whose row lock queues concurrent emitters of one account)."""
+
+    __tablename__ = "event_sequences"
+
+    account_id: str = Field(primary_key=True, foreign_key="accounts.id", sa_type=Text)
+    last_value: int = 0
+
+
+class OutgoingEventRow(SQLModel, table=True):
+    """The events outbox: written in the transaction of the change it reports."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("account_id", "sequence"),
+                      Index(None, "created_at", "id"))
+
+    id: str = Field(primary_key=True, sa_type=Text)
+    account_id: str = Field(foreign_key="accounts.id", sa_type=Text)
+    sequence: int
+    type: str = _label(48)
+    #: The envelope's `data.object`.
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = _instant()
+
+
+class EventDeliveryRow(SQLModel, table=True):
+    """One event to one endpoint, with its own tries and schedule (fan-out at write time)."""
+
+    __tablename__ = "event_deliveries"
+    __table_args__ = (Index(None, "status", "next_attempt_at"),
+                      #: An endpoint's pending events of one account, in order (the claim
+                      #: takes the earliest only).
+                      Index(None, "endpoint_id", "account_id", "status", "sequence"),
+                      Index(None, "event_id"))
+
+    id: str = Field(primary_key=True, sa_type=Text)
+    event_id: str = Field(foreign_key="events.id", sa_type=Text)
+    endpoint_id: str = Field(foreign_key="webhook_endpoints.id", sa_type=Text)
+    account_id: str = Field(sa_type=Text)
+    sequence: int
+    status: str = _label(16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _instant(nullable=True)
+    #: The drain sending it holds it until then.
+    claimed_until: datetime | None = _instant(nullable=True)
+    last_error: str = Field(default="", sa_type=Text)
+    delivered_at: datetime | None = _instant(nullable=True)
+    created_at: datetime = _instant()
 
 
 #: Every table, parents before children (the order to create, the reverse to clear).

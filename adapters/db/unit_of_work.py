@@ -22,6 +22,7 @@ from adapters.db.engine import WROTE, SessionFactory
 from adapters.db.repositories.accounts import SqlAccountRepository
 from adapters.db.repositories.attempts import SqlAttemptRepository
 from adapters.db.repositories.call_records import SqlCallRecordRepository
+from adapters.db.repositories.events import SqlEventRepository
 from adapters.db.repositories.invoices import SqlInvoiceRepository
 from adapters.db.repositories.ledger import SqlLedgerRepository
 from adapters.db.repositories.rate_cards import SqlRateCardRepository
@@ -35,6 +36,7 @@ from adapters.db.repositories.records import (
 from adapters.db.repositories.setups import SqlSetupRepository
 from adapters.db.repositories.subscriptions import SqlSubscriptionRepository
 from adapters.db.repositories.usage import SqlSeatChangeRepository
+from adapters.db.repositories.webhook_endpoints import SqlWebhookEndpointRepository
 
 #: Runs inside a unit of work's transaction just before it commits.
 BeforeCommit = Callable[[Session], None]
@@ -50,7 +52,9 @@ class _UTCNow:
 
 
 class SqlUnitOfWork:
-    """Implements `domain.ports.UnitOfWork`. `clock` stamps created_at / updated_at columns."""
+    """Implements `domain.ports.UnitOfWork`. `clock` stamps created_at / updated_at columns.
+    `on_events_committed` is called after a commit that queued event deliveries (it asks for
+    a delivery drain: whoever emits never has to remember to)."""
 
     accounts: SqlAccountRepository
     subscriptions: SqlSubscriptionRepository
@@ -66,12 +70,16 @@ class SqlUnitOfWork:
     webhook_events: SqlWebhookEventRepository
     bank_transactions: SqlBankTransactionRepository
     setups: SqlSetupRepository
+    events: SqlEventRepository
+    webhook_endpoints: SqlWebhookEndpointRepository
 
     def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None,
-                 before_commit: BeforeCommit | None = None) -> None:
+                 before_commit: BeforeCommit | None = None,
+                 on_events_committed: Callable[[], None] | None = None) -> None:
         self._session_factory = session_factory
         self._clock = clock or _UTCNow()
         self._before_commit = before_commit
+        self._on_events_committed = on_events_committed
         self._session: Session | None = None
 
     @property
@@ -100,6 +108,8 @@ class SqlUnitOfWork:
         self.webhook_events = SqlWebhookEventRepository(session)
         self.bank_transactions = SqlBankTransactionRepository(session)
         self.setups = SqlSetupRepository(session)
+        self.events = SqlEventRepository(session)
+        self.webhook_endpoints = SqlWebhookEndpointRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -118,9 +128,14 @@ class SqlUnitOfWork:
             self._before_commit(self.session)
         _wrote(self.session)  # forget the writes this commit makes durable
         self.session.commit()
+        if self.events.queued:
+            self.events.queued = False
+            if self._on_events_committed is not None:
+                self._on_events_committed()
 
     def rollback(self) -> None:
         self.session.rollback()
+        self.events.queued = False
 
 
 def _wrote(session: Session) -> bool:
@@ -134,18 +149,23 @@ class SqlUnitOfWorkFactory:
     """What handlers receive: each call is a fresh unit of work (`UnitOfWorkFactory`)."""
 
     def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None,
-                 before_commit: BeforeCommit | None = None) -> None:
+                 before_commit: BeforeCommit | None = None,
+                 on_events_committed: Callable[[], None] | None = None) -> None:
         self._session_factory = session_factory
         self._clock = clock
         self._before_commit = before_commit
+        #: Set by the composition root once the broker exists (see workers/bootstrap.py).
+        self.on_events_committed = on_events_committed
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._session_factory, clock=self._clock,
-                             before_commit=self._before_commit)
+                             before_commit=self._before_commit,
+                             on_events_committed=self.on_events_committed)
 
     def with_before_commit(self, hook: BeforeCommit) -> SqlUnitOfWorkFactory:
         """The same factory whose units of work run `hook(session)` inside every commit's
         transaction, just before it commits (the /v1 API marks its Idempotency-Key there,
         so the write and "this key was executed" are durable together or not at all)."""
         return SqlUnitOfWorkFactory(self._session_factory, clock=self._clock,
-                                    before_commit=hook)
+                                    before_commit=hook,
+                                    on_events_committed=self.on_events_committed)

@@ -1,7 +1,7 @@
 """subscriptions: the day a subscription ends, and why
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-03
 
 A subscription ends (the legal notice terminated its account, or it was canceled now or at
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0015'
-down_revision: str | None = '0010'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -36,10 +36,11 @@ def _routers() -> list[APIRouter]:
         subscription_cancel,
         subscriptions,
         usage,
+        webhook_endpoints,
     )
 
     return [accounts.router, setups.router, subscriptions.router, subscription_cancel.router,
-            rate_cards.router, usage.router, invoices.router]
+            rate_cards.router, usage.router, invoices.router, webhook_endpoints.router]
 
 
 def create_api(deps: Deps, settings: Settings) -> FastAPI:

@@ -13,6 +13,7 @@ from domain.records import AuditEntry
 from workers.handlers.apply import AfterCommit, cancel_active
 from workers.handlers.collection import collect_attempt, new_attempt
 from workers.handlers.deps import Deps
+from workers.handlers.standing import change_standing
 
 log = logging.getLogger("paycollect.accounts")
 
@@ -85,7 +86,8 @@ def _reinstate_if_settled(deps: Deps, *, account_id: str) -> None:
         owing = [inv for inv in uow.invoices.list_open_for_account(account_id=account_id)
                  if inv.status is InvoiceStatus.OPEN and inv.amount_due.is_positive()]
         if not owing and account.standing is not Standing.ACTIVE:
-            uow.accounts.update_standing(account_id=account_id, standing=Standing.ACTIVE)
+            change_standing(uow, account_id=account_id, before=account.standing,
+                            after=Standing.ACTIVE, now=deps.clock.now(), actor="payment")
             uow.commit()
 
 

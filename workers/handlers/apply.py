@@ -15,6 +15,7 @@ from typing import Any, overload
 
 from domain.accounts import Account, Standing
 from domain.errors import AttemptAlreadyActive, UnknownAttempt
+from domain.event_payloads import invoice_object, payment_method_required, payment_object
 from domain.events import (
     AdjustInvoicePaid,
     CancelScheduledRetries,
@@ -30,10 +31,12 @@ from domain.events import (
 from domain.invoices import Invoice, InvoiceStatus
 from domain.ledger import EntryKind, entry
 from domain.outcomes import CancelRequested
+from domain.outgoing_events import EventType
 from domain.payments import AttemptStatus, Decision, Event, PaymentAttempt, apply_outcome
 from domain.ports import UnitOfWork
 from domain.records import Notification
 from workers.handlers.deps import Deps
+from workers.handlers.events import emit
 from workers.handlers.standing import refresh_standing
 
 log = logging.getLogger("paycollect.payments")
@@ -89,7 +92,10 @@ def apply_event(uow: UnitOfWork, deps: Deps, *, attempt_id: str, event: Event,
     if decision.attempt is not None:
         if not uow.attempts.update(attempt=decision.attempt, expected_status=attempt.status):
             raise RuntimeError(f"attempt {attempt.id} moved under a row lock")
+        before = attempt.status
         attempt = decision.attempt
+        _emit_payment_outcome(uow, before=before, attempt=attempt, invoice=invoice,
+                              effects=decision.effects, now=now)
     account = _Account(locked.account)
     for effect in decision.effects:
         invoice = _apply_effect(uow, deps, effect, attempt=attempt, invoice=invoice, now=now,
@@ -116,6 +122,9 @@ def _apply_effect(uow: UnitOfWork, deps: Deps, effect: object, *, attempt: Payme
             invoice = replace(invoice, amount_paid=invoice.paid + delta)
             invoice = replace(invoice, status=invoice_status_after_payment(invoice))
             uow.invoices.update_settlement(invoice=invoice)
+            if invoice.status is InvoiceStatus.PAID and before is not InvoiceStatus.PAID:
+                emit(uow, account_id=invoice.account_id, type=EventType.INVOICE_PAID,
+                     data=invoice_object(invoice), occurred_at=now)
             if invoice.status is not before:
                 _reinstate_if_paid(uow, account.get(), now=now)
         case ScheduleRetry():
@@ -127,6 +136,10 @@ def _apply_effect(uow: UnitOfWork, deps: Deps, effect: object, *, attempt: Payme
             if method.type.value == attempt.method.value:
                 unusable = replace(method, usable=False,
                                    details={**method.details, "unusable_reason": reason})
+                emit(uow, account_id=attempt.account_id,
+                     type=EventType.PAYMENT_METHOD_REQUIRED, occurred_at=now,
+                     data=payment_method_required(account_id=attempt.account_id,
+                                                  method=unusable, reason=reason))
                 uow.accounts.update_payment_method(account_id=attempt.account_id,
                                                    method=unusable)
                 account.changed(payment_method=unusable)
@@ -142,6 +155,28 @@ def _apply_effect(uow: UnitOfWork, deps: Deps, effect: object, *, attempt: Payme
         case _:
             raise TypeError(f"unknown effect {effect!r}")
     return invoice
+
+
+#: Attempt statuses reported as `payment.failed` (a customer action is a failure to pay too).
+_FAILED = frozenset({AttemptStatus.FAILED, AttemptStatus.REQUIRES_ACTION})
+
+
+def _emit_payment_outcome(uow: UnitOfWork, *, before: AttemptStatus, attempt: PaymentAttempt,
+                          invoice: Invoice, effects: Sequence[object], now: datetime) -> None:
+    """payment.succeeded / payment.failed when the attempt reaches that status (once: the
+    transition function ignores a repeated outcome)."""
+    if attempt.status is before:
+        return
+    if attempt.status is AttemptStatus.SUCCEEDED:
+        emit(uow, account_id=attempt.account_id, type=EventType.PAYMENT_SUCCEEDED,
+             data=payment_object(attempt, invoice=invoice), occurred_at=now)
+    elif attempt.status in _FAILED:
+        retry = next((e.at for e in effects if isinstance(e, ScheduleRetry)), None)
+        if invoice.status is not InvoiceStatus.OPEN or not invoice.amount_due.is_positive():
+            retry = None  # _schedule_retry will not schedule it
+        emit(uow, account_id=attempt.account_id, type=EventType.PAYMENT_FAILED,
+             data=payment_object(attempt, invoice=invoice, next_retry_at=retry),
+             occurred_at=now)
 
 
 def _schedule_retry(uow: UnitOfWork, effect: ScheduleRetry, *, attempt: PaymentAttempt,

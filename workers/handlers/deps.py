@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -45,3 +46,6 @@ class Deps:
     #: Payment-method setups (hosted pages); None where a process never starts one.
     card_setup: CardSetupGateway | None = None
     direct_debit_setup: DirectDebitSetupGateway | None = None
+    #: Asks for an outgoing-event delivery drain (the scheduler re-drives due deliveries
+    #: with it; commits that queue events ring through the unit of work factory).
+    ask_for_event_delivery: Callable[[], None] | None = None

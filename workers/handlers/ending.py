@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain.errors import UnknownAccount, UnknownSubscription
+from domain.event_payloads import subscription_canceled
 from domain.final_invoice import CannotEndThere, build_final_invoice, final_period
 from domain.invoices import InvoiceKind
+from domain.outgoing_events import EventType
 from domain.ports import UnitOfWork
 from domain.rate_cards import card_from_plan
 from domain.records import AuditEntry
@@ -29,6 +31,7 @@ from domain.renewals import billing_dates
 from domain.subscriptions import Subscription, SubscriptionStatus
 from domain.usage import cutoff, minute_lines
 from workers.handlers.deps import Deps
+from workers.handlers.events import emit
 from workers.handlers.renewals import RenewalSettings
 from workers.handlers.renewals import _issue as issue_draft
 from workers.handlers.renewals import _issue_day as issue_day
@@ -41,8 +44,8 @@ TERMINATED = "terminated"
 
 @dataclass(frozen=True)
 class EndResult:
-    """What ending did. EVENTS: when `ended_now`, the caller's unit of work is where
-    `subscription.canceled` is emitted (for `ended_subscription_id`)."""
+    """What ending did (`subscription.canceled` was emitted in the same unit of work when
+    `ended_now`)."""
 
     subscription_id: str
     ends_on: date
@@ -125,7 +128,10 @@ def end_subscription_in(uow: UnitOfWork, deps: Deps, *, subscription_id: str, en
                                    target=subscription_id, reason=reason,
                                    details={"ends_on": ends_on.isoformat(),
                                             "final_invoice": final_id or ""}))
-    # EVENTS: emit `subscription.canceled` here (same unit of work), for subscription_id.
+    emit(uow, account_id=subscription.account_id, type=EventType.SUBSCRIPTION_CANCELED,
+         occurred_at=now, data=dict(subscription_canceled(
+             subscription_id=subscription_id, account_id=subscription.account_id,
+             ends_on=ends_on.isoformat(), reason=reason), final_invoice=final_id))
     log.info("subscription ended on %s (%s)", ends_on, reason,
              extra={"subscription_id": subscription_id, "invoice_id": final_id})
     return EndResult(subscription_id=subscription_id, ends_on=ends_on,

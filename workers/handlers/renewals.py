@@ -18,11 +18,13 @@ from domain.balance_forward import OpenBalance, apply_carry, bring_forward
 from domain.billing import InvoiceDraft, build_invoices
 from domain.clock import Clock
 from domain.errors import DuplicateInvoice, UnknownSubscription
+from domain.event_payloads import invoice_object
 from domain.invoices import Invoice, InvoiceStatus
 from domain.ledger import issued_entry
 from domain.money import Money
 from domain.numbering import invoice_number
 from domain.outcomes import CancelRequested
+from domain.outgoing_events import EventType
 from domain.payments import AttemptStatus, apply_outcome
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.rate_cards import RateCard, card_from_plan
@@ -32,6 +34,7 @@ from domain.seats import SeatChange
 from domain.subscriptions import Subscription
 from domain.usage import cutoff, minute_lines
 from domain.wire_reference import make_rf_reference
+from workers.handlers.events import emit
 
 log = logging.getLogger("paycollect.renewals")
 
@@ -157,11 +160,13 @@ def _issue(uow: UnitOfWork, *, account: Account, subscription_id: str, draft: In
         return None
     by_id = {inv.id: inv for inv in earlier}
     closed = []
+    closed_invoices = []
     for carry in forward.carries:
         after = apply_carry(by_id[carry.invoice_id], carry, new_invoice_id=invoice_id)
         uow.invoices.update_settlement(invoice=after)
         if after.status is not InvoiceStatus.OPEN:
             closed.append(after.id)
+            closed_invoices.append(after)
     if closed:
         # Their pending retries and wire instructions stop: the money is now asked for on the
         # new invoice (a transfer quoting the old reference is still matched to it).
@@ -170,7 +175,18 @@ def _issue(uow: UnitOfWork, *, account: Account, subscription_id: str, draft: In
         for closed_id in closed:
             _cancel_wire_instructions(uow, invoice_id=closed_id, now=now, reason=reason)
     uow.ledger.add(entry=issued_entry(invoice), dedupe_key=f"issue:{invoice_id}")
+    _emit_issued(uow, invoice=invoice, closed=closed_invoices, now=now)
     return invoice_id
+
+
+def _emit_issued(uow: UnitOfWork, *, invoice: Invoice, closed: list[Invoice],
+                 now: datetime) -> None:
+    """invoice.issued, then invoice.carried_forward for each earlier invoice it closed."""
+    emit(uow, account_id=invoice.account_id, type=EventType.INVOICE_ISSUED,
+         data=invoice_object(invoice), occurred_at=now)
+    for earlier in closed:
+        emit(uow, account_id=earlier.account_id, type=EventType.INVOICE_CARRIED_FORWARD,
+             data=invoice_object(earlier), occurred_at=now)
 
 
 

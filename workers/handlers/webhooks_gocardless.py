@@ -9,12 +9,15 @@ from typing import Any
 from adapters import gocardless_events
 from adapters.gocardless_events import MANDATE_USABLE, Wait
 from domain.accounts import Account, MethodType, PaymentMethod
+from domain.event_payloads import payment_method_required
 from domain.events import CustomerMessage
+from domain.outgoing_events import EventType
 from domain.payments import SETTLED_STATUSES
 from domain.records import AuditEntry, WebhookEvent
 from workers.handlers.accounts import change_payment_method
 from workers.handlers.apply import AfterCommit, notify, record_event
 from workers.handlers.deps import Deps
+from workers.handlers.events import emit
 from workers.handlers.webhook_results import Handled, Parked, Result, find_attempt
 
 PROVIDER = "gocardless"
@@ -92,6 +95,12 @@ def _disable(deps: Deps, *, account: Account, reason: str, mandate: str,
     without the notice, collection would just stop)."""
     after = AfterCommit()
     with deps.uow_factory() as uow:
+        if account.payment_method.usable:  # reported once, when it stops being usable
+            # Before the account row is written: the lock order of every emitter.
+            emit(uow, account_id=account.id, type=EventType.PAYMENT_METHOD_REQUIRED,
+                 occurred_at=deps.clock.now(),
+                 data=payment_method_required(account_id=account.id, method=method,
+                                              reason=reason))
         uow.accounts.update_payment_method(account_id=account.id, method=method)
         uow.audit.add(entry=AuditEntry(at=deps.clock.now(), actor="gocardless",
                                        action="payment_method.unusable", target=account.id,

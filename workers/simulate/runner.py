@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from workers.config import Settings
 from workers.handlers import accounts as account_handlers
 from workers.handlers import cancellation, dunning, operators, renewals, subscriptions, sweeper
 from workers.handlers.usage import store_calls
+from workers.scheduler import relay_events
 from workers.simulate.hosted_form import customer_completes_setup
 from workers.simulate.report import build_document, render_report
 from workers.simulate.scenario import AccountSpec, EventSpec, MethodSpec, Scenario
@@ -43,12 +44,16 @@ class Result:
     text: str
 
 
-def run_scenario(scenario: Scenario, *, database_url: str | None = None) -> Result:
-    """Run `scenario` on a fresh SQLite database (or `database_url`) and report."""
+def run_scenario(scenario: Scenario, *, database_url: str | None = None,
+                 settings: Settings | None = None, clock: ManualClock | None = None) -> Result:
+    """Run `scenario` on a fresh SQLite database (or `database_url`) and report; `settings`
+    (its database URL aside) replace the embedded defaults; `clock` (set to the start day by
+    the runner) lets a test see the simulated time."""
     with tempfile.TemporaryDirectory(prefix="paycollect-sim-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'simulation.db'}"
-        clock = ManualClock(datetime.combine(scenario.start, DAY_START))
-        settings = Settings(database_url=url)
+        start = datetime.combine(scenario.start, DAY_START)
+        clock = clock.set(start) if clock else ManualClock(start)
+        settings = replace(settings or Settings(), database_url=url)
         embedded = start_embedded(settings, clock=clock)
         try:
             return _run(scenario, embedded, clock)
@@ -80,6 +85,8 @@ def _run(scenario: Scenario, embedded: Embedded, clock: ManualClock) -> Result:
         sweeper.sweep(deps, settings=embedded.runtime.sweep_settings)
         _settle(embedded)
         dunning.advance_dunning(deps, today=day, policy=DunningPolicy())
+        _settle(embedded)
+        relay_events(deps)  # outgoing events whose retry is due, as the scheduler's tick
         _settle(embedded)
         day += timedelta(days=1)
     with deps.uow_factory() as uow:

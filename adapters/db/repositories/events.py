@@ -1,0 +1,187 @@
+"""The events outbox: events, their per-account numbers and their deliveries to endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, bindparam, case, exists, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from adapters.db.repositories._sql import run, table_of
+from adapters.db.tables import (
+    EventDeliveryRow,
+    EventSequenceRow,
+    OutgoingEventRow,
+    WebhookEndpointRow,
+)
+from domain.outgoing_events import DeliveryStatus, EndpointStatus, EventDelivery, OutgoingEvent
+
+_EVENTS = table_of(OutgoingEventRow)
+_SEQUENCES = table_of(EventSequenceRow)
+_DELIVERIES = table_of(EventDeliveryRow)
+_ENDPOINTS = table_of(WebhookEndpointRow)
+_PENDING = DeliveryStatus.PENDING.value
+
+_d = _DELIVERIES.c
+_earlier = aliased(_DELIVERIES)
+
+
+def _claimable() -> Any:
+    # Due, not leased, to an enabled endpoint, and the earliest pending one of its account
+    # for that endpoint: an endpoint receives an account's events in sequence.
+    return and_(
+        _d.status == _PENDING, _d.next_attempt_at <= bindparam("now"),
+        or_(_d.claimed_until.is_(None), _d.claimed_until <= bindparam("now")),
+        ~exists().where(_earlier.c.endpoint_id == _d.endpoint_id,
+                        _earlier.c.account_id == _d.account_id,
+                        _earlier.c.status == _PENDING, _earlier.c.sequence < _d.sequence),
+        exists().where(_ENDPOINTS.c.id == _d.endpoint_id,
+                       _ENDPOINTS.c.status == EndpointStatus.ENABLED.value))
+
+
+#: The claim re-tests the conditions on the rows it updates (a concurrent claim on PostgreSQL
+#: re-reads rows it waited for and skips what the other one took).
+_CLAIM = (_DELIVERIES.update()
+          .where(_d.id.in_(select(_d.id).where(_claimable())
+                           .order_by(_d.next_attempt_at, _d.sequence)
+                           .limit(bindparam("limit"))), _claimable())
+          .values(claimed_until=bindparam("until"))
+          .returning(_d.id))
+
+_FOR_SENDING = (select(_DELIVERIES, _ENDPOINTS.c.url, _ENDPOINTS.c.secret,
+                       _EVENTS.c.type, _EVENTS.c.data, _EVENTS.c.created_at.label("written_at"))
+                .join(_ENDPOINTS, _ENDPOINTS.c.id == _d.endpoint_id)
+                .join(_EVENTS, _EVENTS.c.id == _d.event_id))
+
+
+def _event(row: Row[Any]) -> OutgoingEvent:
+    return OutgoingEvent(id=row.id, account_id=row.account_id, sequence=row.sequence,
+                         type=row.type, created_at=row.created_at, data=dict(row.data or {}))
+
+
+def _delivery(row: Row[Any], *, with_body: bool = False) -> EventDelivery:
+    body: dict[str, Any] = {}
+    if with_body:
+        body = OutgoingEvent(id=row.event_id, account_id=row.account_id, sequence=row.sequence,
+                             type=row.type, created_at=row.written_at,
+                             data=dict(row.data or {})).envelope()
+    return EventDelivery(
+        id=row.id, event_id=row.event_id, endpoint_id=row.endpoint_id,
+        account_id=row.account_id, sequence=row.sequence, status=DeliveryStatus(row.status),
+        created_at=row.created_at, next_attempt_at=row.next_attempt_at, attempts=row.attempts,
+        last_error=row.last_error, delivered_at=row.delivered_at,
+        url=getattr(row, "url", "") if with_body else "",
+        secret=getattr(row, "secret", "") if with_body else "", body=body)
+
+
+class SqlEventRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        #: Whether this transaction queued a delivery (the unit of work rings after commit).
+        self.queued = False
+
+    def next_sequence(self, *, account_id: str) -> int:
+        build = pg_insert if self._session.get_bind().dialect.name == "postgresql" \
+            else sqlite_insert
+        statement = (build(_SEQUENCES).values(account_id=account_id, last_value=1)
+                     .on_conflict_do_update(index_elements=["account_id"],
+                                            set_={"last_value": _SEQUENCES.c.last_value + 1})
+                     .returning(_SEQUENCES.c.last_value))
+        return int(run(self._session, statement).scalar_one())
+
+    def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str]) -> None:
+        run(self._session, _EVENTS.insert(), {
+            "id": event.id, "account_id": event.account_id, "sequence": event.sequence,
+            "type": event.type, "data": event.data, "created_at": event.created_at})
+        if endpoint_ids:
+            run(self._session, _DELIVERIES.insert(), [
+                {"id": f"dlv_{uuid.uuid4().hex}", "event_id": event.id,
+                 "endpoint_id": endpoint_id, "account_id": event.account_id,
+                 "sequence": event.sequence, "status": _PENDING, "attempts": 0,
+                 "next_attempt_at": event.created_at, "claimed_until": None,
+                 "last_error": "", "delivered_at": None, "created_at": event.created_at}
+                for endpoint_id in endpoint_ids])
+            self.queued = True
+
+    def get(self, *, event_id: str) -> OutgoingEvent | None:
+        row = run(self._session, _EVENTS.select().where(_EVENTS.c.id == event_id)).first()
+        return None if row is None else _event(row)
+
+    def listed(self, *, account_id: str | None = None, failed_only: bool = False,
+               limit: int = 100) -> list[OutgoingEvent]:
+        statement = _EVENTS.select()
+        if account_id is not None:
+            statement = statement.where(_EVENTS.c.account_id == account_id)
+        if failed_only:
+            statement = statement.where(exists().where(
+                _d.event_id == _EVENTS.c.id, _d.status == DeliveryStatus.FAILED.value))
+        rows = run(self._session, statement.order_by(_EVENTS.c.created_at.desc(),
+                                                     _EVENTS.c.id.desc()).limit(limit)).all()
+        return [_event(row) for row in rows]
+
+    def deliveries(self, *, event_id: str) -> list[EventDelivery]:
+        rows = run(self._session, _FOR_SENDING.where(_d.event_id == event_id)
+                   .order_by(_d.created_at, _d.endpoint_id)).all()
+        return [_delivery(row, with_body=True) for row in rows]
+
+    def claim_due(self, *, now: datetime, until: datetime, limit: int) -> list[EventDelivery]:
+        ids = [row.id for row in run(self._session, _CLAIM,
+                                     {"now": now, "until": until, "limit": limit}).all()]
+        if not ids:
+            return []
+        rows = run(self._session, _FOR_SENDING.where(_d.id.in_(ids))).all()
+        return sorted((_delivery(row, with_body=True) for row in rows),
+                      key=lambda d: (d.endpoint_id, d.account_id, d.sequence))
+
+    def has_due(self, *, now: datetime) -> bool:
+        # The claim's own conditions: a delivery waiting behind its account's earlier one
+        # is not due yet (else a drain would be asked for, again and again, to claim nothing).
+        found = run(self._session, select(_d.id).where(_claimable()).limit(1),
+                    {"now": now}).first()
+        return found is not None
+
+    def mark_delivered(self, *, delivery_ids: Collection[str], at: datetime) -> None:
+        if delivery_ids:
+            run(self._session, _DELIVERIES.update().where(_d.id.in_(list(delivery_ids)))
+                .values(status=DeliveryStatus.DELIVERED.value, delivered_at=at,
+                        attempts=_d.attempts + 1, claimed_until=None, next_attempt_at=None,
+                        last_error=""))
+
+    def record_failure(self, *, delivery_id: str, error: str,
+                       next_attempt_at: datetime | None) -> None:
+        status = _PENDING if next_attempt_at is not None else DeliveryStatus.FAILED.value
+        run(self._session, _DELIVERIES.update().where(_d.id == delivery_id)
+            .values(status=status, attempts=_d.attempts + 1, next_attempt_at=next_attempt_at,
+                    claimed_until=None, last_error=error[:500]))
+
+    def postpone(self, *, delivery_ids: Collection[str], until: datetime, error: str,
+                 give_up_written_before: datetime) -> None:
+        """Not tried (their endpoint failed just before): due again at `until`, no try
+        counted; those written before `give_up_written_before` are given up."""
+        if delivery_ids:
+            run(self._session, _DELIVERIES.update().where(_d.id.in_(list(delivery_ids)))
+                .values(claimed_until=None, next_attempt_at=until, last_error=error[:500],
+                        status=case((_d.created_at < give_up_written_before,
+                                     DeliveryStatus.FAILED.value), else_=_d.status)))
+
+    def release(self, *, delivery_ids: Collection[str]) -> None:
+        if delivery_ids:
+            run(self._session, _DELIVERIES.update().where(_d.id.in_(list(delivery_ids)))
+                .values(claimed_until=None))
+
+    def resend(self, *, event_id: str, now: datetime) -> int:
+        enabled = select(_ENDPOINTS.c.id).where(
+            _ENDPOINTS.c.status == EndpointStatus.ENABLED.value)
+        result = run(self._session, _DELIVERIES.update()
+                     .where(_d.event_id == event_id, _d.endpoint_id.in_(enabled))
+                     .values(status=_PENDING, attempts=0, next_attempt_at=now,
+                             claimed_until=None, delivered_at=None, last_error=""))
+        if result.rowcount:
+            self.queued = True
+        return int(result.rowcount)

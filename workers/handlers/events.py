@@ -1,0 +1,33 @@
+"""Emit an outgoing event inside the caller's unit of work: the one function every change
+that the business must hear about calls (payments, standing, invoices, subscriptions).
+
+    emit(uow, account_id=invoice.account_id, type=EventType.INVOICE_ISSUED,
+         data=invoice_object(invoice), occurred_at=now)
+
+The event, its per-account sequence number and one delivery per subscribed endpoint are
+written in the caller's transaction: committed with the change, or not at all. After the
+commit the unit of work asks for a delivery drain (`on_events_committed`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.outgoing_events import EventType, OutgoingEvent, new_event_id
+from domain.ports import UnitOfWork
+
+
+def emit(uow: UnitOfWork, *, account_id: str, type: EventType | str, data: dict[str, Any],
+         occurred_at: datetime) -> OutgoingEvent:
+    """Write one event (and its deliveries) in `uow`; the caller commits."""
+    event_type = EventType(type).value
+    sequence = uow.events.next_sequence(account_id=account_id)
+    event = OutgoingEvent(id=new_event_id(), account_id=account_id, sequence=sequence,
+                          type=event_type, created_at=occurred_at, data=data)
+    endpoints = [e.id for e in uow.webhook_endpoints.enabled() if e.wants(event_type)]
+    uow.events.add(event=event, endpoint_ids=endpoints)
+    return event
+
+
+__all__ = ["emit"]
