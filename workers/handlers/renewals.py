@@ -40,10 +40,29 @@ class RenewalSettings:
 
 
 def run_due_renewals(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
-                     settings: RenewalSettings, batch_size: int = 200) -> list[str]:
-    """Issue the invoices of every subscription due on or before `as_of`, in batches.
+                     settings: RenewalSettings, batch_size: int | None = None) -> list[str]:
+    """Issue the invoices of every subscription due on or before `as_of`, in batches
+    (`workers.handlers.renewal_batches`).
 
-    Returns the ids of the invoices issued (to be routed for collection).
+    Returns the ids of the invoices issued (to be routed for collection). A subscription
+    whose renewal fails does not stop the others: its error is raised once they are done.
+    """
+    # Imported here: the batches fall back on `renew_subscription`, below.
+    from workers.handlers.renewal_batches import DEFAULT_BATCH_SIZE, renew_all_due
+
+    issued, failed = renew_all_due(uow_factory=uow_factory, as_of=as_of, clock=clock,
+                                   settings=settings,
+                                   batch_size=batch_size or DEFAULT_BATCH_SIZE)
+    if failed:
+        raise next(iter(failed.values()))
+    return issued
+
+
+def run_due_renewals_one_by_one(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
+                                settings: RenewalSettings, batch_size: int = 200) -> list[str]:
+    """The single-renewal path: one transaction per subscription (`renew_subscription`).
+
+    Kept for the benchmark (before / after in one run) and the tests that compare both.
     """
     issued: list[str] = []
     seen: set[str] = set()

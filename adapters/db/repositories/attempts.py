@@ -95,6 +95,13 @@ class SqlAttemptRepository:
         return self._first(_ALL.where(_C.invoice_id == invoice_id,
                                       _C.status.in_(_values(ACTIVE_STATUSES))))
 
+    def active_for_invoices(self, *, invoice_ids: Collection[str]) -> dict[str, PaymentAttempt]:
+        if not invoice_ids:
+            return {}
+        return {attempt.invoice_id: attempt for attempt in self._all(
+            _ALL.where(_C.invoice_id.in_(list(invoice_ids)),
+                       _C.status.in_(_values(ACTIVE_STATUSES))))}
+
     def list_for_invoice(self, *, invoice_id: str) -> builtins.list[PaymentAttempt]:
         return self._all(_OF_INVOICE, {"invoice_id": invoice_id})
 
