@@ -57,8 +57,8 @@ _SEQUENCES = table_of(InvoiceSequenceRow)
 #: Multi-row INSERTs: with RETURNING, SQLAlchemy's "insertmanyvalues" sends an executemany
 #: as INSERT … VALUES (…), (…) pages on both dialects (without it psycopg sends one INSERT
 #: per row, pipelined).
-_ADD_INVOICES = _INVOICES.insert().returning(_C.id)
-_ADD_LINES = _LINES.insert().returning(_LINES.c.invoice_id)
+_ADD_INVOICES = _INVOICES.insert()
+_ADD_LINES = _LINES.insert()
 
 
 class SqlInvoiceRepository:
@@ -131,10 +131,10 @@ class SqlInvoiceRepository:
             return
         now = self._now()
         run(self._session, _ADD_INVOICES, [mappers.invoice_values(inv, now=now)
-                                           for inv in invoices]).all()
+                                           for inv in invoices])
         lines = [values for inv in invoices for values in mappers.line_values(inv)]
         if lines:
-            run(self._session, _ADD_LINES, lines).all()
+            run(self._session, _ADD_LINES, lines)
 
     def update_settlements(self, *, invoices: Sequence[Invoice]) -> None:
         if not invoices:

@@ -68,7 +68,10 @@ class SqlSubscriptionRepository:
                 .with_for_update(skip_locked=True))
         if exclude:
             pick = pick.where(_C.id.not_in(list(exclude)))
-        rows = run(self._session, _TABLE.update().where(_C.id.in_(pick.scalar_subquery()))
+        # Picked in a CTE joined by primary key: with `id IN (subquery)` PostgreSQL hashed
+        # the subquery and scanned the whole table for it.
+        picked = pick.cte("picked")
+        rows = run(self._session, _TABLE.update().where(_C.id == picked.c.id)
                    .values(renewal_claimed_until=until, updated_at=self._now())
                    .returning(*_TABLE.columns))
         claimed = [mappers.subscription_from_row(row) for row in rows]
