@@ -58,6 +58,8 @@ class BatchResult:
     issued: tuple[str, ...] = ()
     #: Subscriptions whose renewal failed even alone, with the error.
     failed: Mapping[str, Exception] = field(default_factory=dict)
+    #: The batch failed and its subscriptions were renewed one by one.
+    one_by_one: bool = False
 
 
 def renew_batch(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
@@ -168,7 +170,8 @@ def _one_by_one(*, uow_factory: UnitOfWorkFactory, claimed: Sequence[str], as_of
             # One broken subscription must not stop everybody else's renewal.
             log.exception("renewal failed", extra={"subscription_id": subscription_id})
             failed[subscription_id] = error
-    return BatchResult(claimed=tuple(claimed), issued=tuple(issued), failed=failed)
+    return BatchResult(claimed=tuple(claimed), issued=tuple(issued), failed=failed,
+                       one_by_one=True)
 
 
 def renew_all_due(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
