@@ -20,11 +20,11 @@ from datetime import date, timedelta
 
 from domain.accounts import Account, MethodType
 from domain.balance_forward import OpenBalance, apply_carry, bring_forward
-from domain.billing import InvoiceDraft
+from domain.billing import InvoiceDraft, build_invoices
 from domain.invoices import Invoice, InvoiceKind, InvoiceStatus
 from domain.money import Money
 from domain.numbering import invoice_number
-from domain.renewals import billing_dates, due_invoice_keys, due_invoices
+from domain.renewals import billing_dates, due_invoice_keys
 from domain.seats import SeatChange
 from domain.subscriptions import Subscription
 from domain.usage import UsageRecord
@@ -58,10 +58,12 @@ def plan_renewal(subscription: Subscription, *, changes: Sequence[SeatChange],
                  until: date) -> RenewalPlan:
     """The drafts dated up to `until` not issued yet, and the subscription's next dates."""
     terms, after = subscription.terms, subscription.billed_through
-    drafts = tuple(draft for draft in due_invoices(terms=terms, changes=changes, usage=usage,
-                                                   after=after, until=until)
-                   if (subscription.id, draft.kind, draft.period.start) not in issued)
     days = billing_dates(terms=terms, after=after, until=until)
+    # As `domain.renewals.due_invoices`, over the dates already at hand.
+    drafts = tuple(draft for day in days
+                   for draft in build_invoices(terms=terms, changes=changes, usage=usage,
+                                               issued_on=day)
+                   if (subscription.id, draft.kind, draft.period.start) not in issued)
     following = billing_dates(terms=terms, after=until, until=until + _LOOKAHEAD)
     return RenewalPlan(subscription=subscription, drafts=drafts,
                        billed_through=days[-1] if days else (after or until),

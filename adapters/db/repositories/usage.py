@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from adapters.db.repositories._sql import insert, run, table_of
+from adapters.db.repositories._sql import among, insert, run, table_of
 from adapters.db.tables import SeatChangeRow, UsageRecordRow
 from domain.plans import UnitKind
 from domain.seats import SeatChange
@@ -39,7 +39,7 @@ def _by_subscription(session: Session, subscription_ids: Collection[str], day: A
         table = day.table
         for subscription_id, *values in run(session, core_select(
                 table.c.subscription_id, *columns)
-                .where(table.c.subscription_id.in_(list(subscription_ids)), day < end)
+                .where(among(session, table.c.subscription_id, subscription_ids), day < end)
                 .order_by(table.c.subscription_id, day, table.c.id)):
             found[subscription_id].append(make(*values))
     return dict(found)
