@@ -96,8 +96,8 @@ def measure(server_url: str, *, total: int, due: int, single: int, same: int,
         ids = [subscription_id(n) for n in range(due + 1, due + single + 1)]
         started = time.perf_counter()
         single_count = 0
-        for subscription_id in ids:
-            issued = renew_subscription(uow_factory=uow_factory, subscription_id=subscription_id,
+        for one in ids:
+            issued = renew_subscription(uow_factory=uow_factory, subscription_id=one,
                                         as_of=TODAY, clock=clock, settings=settings)
             route_issued(deps, invoice_ids=issued)
             single_count += len(issued)
