@@ -109,11 +109,13 @@ def measure(server_url: str, *, total: int, due: int, single: int, same: int,
         started = time.perf_counter()
         if profiler is not None:
             profiler.enable()
+        last = None
         while True:
             result = renew_batch(uow_factory=uow_factory, as_of=TODAY, clock=clock,
-                                 settings=settings, limit=batch_size)
+                                 settings=settings, limit=batch_size, after=last)
             if not result.claimed:
                 break
+            last = result.last
             route_issued(deps, invoice_ids=result.issued)
             batch_count += len(result.issued)
             if not same_seconds and batch_count >= same:

@@ -77,11 +77,13 @@ class SubscriptionRepository(Protocol):
         ...
 
     def claim_due(self, *, as_of: date, limit: int, now: datetime, until: datetime,
-                  exclude: Collection[str] = ()) -> list[Subscription]:
+                  exclude: Collection[str] = (),
+                  after: tuple[date, str] | None = None) -> list[Subscription]:
         """Up to `limit` of the `due` subscriptions no other worker holds, earliest first,
         in one statement: leased until `until` (as `claim_renewal`) and locked until the
         transaction ends; rows another transaction has locked are skipped (PostgreSQL:
-        FOR UPDATE SKIP LOCKED; SQLite has one writer). `exclude`: ids to leave out."""
+        FOR UPDATE SKIP LOCKED; SQLite has one writer). `exclude`: ids to leave out;
+        `after`: only those past this (next_renewal_on, id), the last of a previous batch."""
         ...
 
     def set_next_renewals(self, *, plans: Sequence[RenewalPlan]) -> None:

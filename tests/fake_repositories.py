@@ -154,9 +154,11 @@ class FakeSubscriptionRepository:
         return True
 
     def claim_due(self, *, as_of: date, limit: int, now: datetime, until: datetime,
-                  exclude: Collection[str] = ()) -> list[Subscription]:
+                  exclude: Collection[str] = (),
+                  after: tuple[date, str] | None = None) -> list[Subscription]:
         free = [s for s in self.due(as_of=as_of, limit=len(self._s.subscriptions))
-                if s.id not in exclude and not (self._s.leases.get(s.id, now) > now)][:limit]
+                if s.id not in exclude and not (self._s.leases.get(s.id, now) > now)
+                and (after is None or (s.next_renewal_on, s.id) > after)][:limit]
         for subscription in free:
             self._s.leases[subscription.id] = until
         return free

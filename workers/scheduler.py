@@ -65,14 +65,16 @@ def renew_due(deps: Deps, *, as_of: date, batch_size: int = DEFAULT_BATCH_SIZE) 
     settings = RenewalSettings(wire_due_days=deps.wire_due_days)
     issued = 0
     failed: set[str] = set()
+    last: tuple[date, str] | None = None
     while True:
         result = renew_batch(uow_factory=deps.uow_factory, as_of=as_of, clock=deps.clock,
-                             settings=settings, limit=batch_size, exclude=failed)
+                             settings=settings, limit=batch_size, exclude=failed, after=last)
         if not result.claimed:
             return issued
         route_issued(deps, invoice_ids=result.issued)
         issued += len(result.issued)
         failed.update(result.failed)
+        last = result.last
 
 
 def route_issued(deps: Deps, *, invoice_ids: Sequence[str]) -> None:

@@ -39,10 +39,13 @@ def _one_by_one(uow_factory: UnitOfWorkFactory, clock: ManualClock) -> list[str]
 def _in_batches_of(size: int) -> Renewal:
     def renew(uow_factory: UnitOfWorkFactory, clock: ManualClock) -> list[str]:
         issued: list[str] = []
+        last = None
         while (result := renew_batch(uow_factory=uow_factory, as_of=clock.today(), clock=clock,
-                                     settings=RenewalSettings(), limit=size)).claimed:
+                                     settings=RenewalSettings(), limit=size,
+                                     after=last)).claimed:
             assert not result.one_by_one, "the batch failed (its fallback would hide it)"
             issued.extend(result.issued)
+            last = result.last
         return issued
     return renew
 

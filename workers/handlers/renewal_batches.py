@@ -19,7 +19,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from domain.clock import Clock
@@ -60,11 +60,15 @@ class BatchResult:
     failed: Mapping[str, Exception] = field(default_factory=dict)
     #: The batch failed and its subscriptions were renewed one by one.
     one_by_one: bool = False
+    #: (next_renewal_on, id) of the last subscription claimed: where the next batch of the
+    #: same pass starts (everything before it is done, held by another worker, or failed).
+    last: tuple[date, str] | None = None
 
 
 def renew_batch(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
                 settings: RenewalSettings, limit: int = DEFAULT_BATCH_SIZE,
-                exclude: Collection[str] = ()) -> BatchResult:
+                exclude: Collection[str] = (),
+                after: tuple[date, str] | None = None) -> BatchResult:
     """Claim up to `limit` subscriptions due by `as_of` (not in `exclude`) and issue their
     invoices, catching up missed dates; idempotent like `renew_subscription`."""
     claimed: tuple[str, ...] = ()
@@ -72,10 +76,11 @@ def renew_batch(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
         with uow_factory() as uow:
             now = clock.now()
             due = uow.subscriptions.claim_due(as_of=as_of, limit=limit, now=now,
-                                              until=now + LEASE, exclude=exclude)
+                                              until=now + LEASE, exclude=exclude, after=after)
             claimed = tuple(s.id for s in due)
             if not due:
                 return BatchResult()
+            last = (due[-1].next_renewal_on, due[-1].id)
             issued = _issue(uow, due=due, as_of=as_of, now=now, settings=settings)
             uow.commit()
     except Exception:
@@ -83,10 +88,10 @@ def renew_batch(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
             raise
         log.exception("renewal batch failed; renewing its %d subscriptions one by one",
                       len(claimed))
-        return _one_by_one(uow_factory=uow_factory, claimed=claimed, as_of=as_of, clock=clock,
-                           settings=settings)
+        return replace(_one_by_one(uow_factory=uow_factory, claimed=claimed, as_of=as_of,
+                                   clock=clock, settings=settings), last=last)
     log.info("renewal batch: %d subscriptions, %d invoices issued", len(claimed), len(issued))
-    return BatchResult(claimed=claimed, issued=issued)
+    return BatchResult(claimed=claimed, issued=issued, last=last)
 
 
 def _issue(uow: UnitOfWork, *, due: Sequence[Subscription], as_of: date, now: datetime,
@@ -181,10 +186,13 @@ def renew_all_due(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
     subscriptions that failed (left due, skipped for the rest of this pass)."""
     issued: list[str] = []
     failed: dict[str, Exception] = {}
+    last: tuple[date, str] | None = None
     while True:
         result = renew_batch(uow_factory=uow_factory, as_of=as_of, clock=clock,
-                             settings=settings, limit=batch_size, exclude=failed.keys())
+                             settings=settings, limit=batch_size, exclude=failed.keys(),
+                             after=last)
         if not result.claimed:
             return issued, failed
         issued.extend(result.issued)
         failed.update(result.failed)
+        last = result.last
