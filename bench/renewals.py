@@ -1,21 +1,36 @@
-"""Renewal throughput, and how it scales with the number of subscriptions that are NOT due.
+"""Renewal throughput in batches vs one by one, and how it scales with the subscriptions
+that are NOT due.
 
-    python bench/renewals.py [--due 1000] [--totals 10000,100000] [--postgres URL]
+    python bench/renewals.py [--totals 10000,100000,1000000] [--due-share 0.1]
+                             [--single 1000] [--same 1000] [--profile] [--postgres URL]
 
-For each total, on a fresh PostgreSQL schema: `due` subscriptions are due today, the rest
-(bulk-inserted with one INSERT … SELECT generate_series) renew later. The scheduler's renewal
-step (`workers.scheduler.renew_due`, batches of 200) then issues the due invoices. The due
-query reads the `next_renewal_on` index, so the time should stay nearly flat when the
-non-due rows grow tenfold: the ratio printed at the end should be close to 1.
+For each total, on its own fresh PostgreSQL schema (dropped afterwards): `due-share` of the
+subscriptions are due today, plus `single` more for the old path; the rest renew later.
+Rows are made by INSERT … SELECT generate_series (a million in seconds). Each due
+subscription started a month ago, so its invoice has a recurring part, a minutes line from
+one call record and, for one in ten, a prorated seat added mid-month.
+
+Then, in the same run: the single-renewal path (`renew_subscription`, one transaction per
+subscription, as before batches) over `single` subscriptions, and the scheduler's batched
+path (`workers.scheduler.renew_due`, RENEWAL_BATCH_SIZE per transaction) over all the
+others. Printed: invoices/s of each, the time the batches took for the first `same` due
+subscriptions (the same count at every total: nearly flat means the due claim reads the
+`next_renewal_on` index, not the table), and the load average (the machine is shared).
+With `--profile`, the top cProfile entries of the batched path at the last total.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
+import os
+import pstats
 import secrets
 import sys
 import time
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -26,32 +41,22 @@ from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.clock import ManualClock
 from tests.handlers.doubles import make_doubles
 from tests.integration.conftest import with_search_path
-from workers.scheduler import renew_due
+from tests.integration.renewal_seed import TODAY, seed, subscription_id
+from workers.handlers.renewal_batches import DEFAULT_BATCH_SIZE, renew_batch
+from workers.handlers.renewals import RenewalSettings, renew_subscription
+from workers.scheduler import route_issued
 
-TODAY = date(2026, 3, 1)
-LATER = date(2026, 3, 20)
 
-_ACCOUNTS = """
-INSERT INTO accounts (id, name, language, currency, email, standing, method_type,
-                      method_customer, method_ref, method_usable, method_details,
-                      created_at, updated_at)
-SELECT 'acc_' || n, 'Account ' || n, 'en', 'EUR', NULL, 'active', 'card', 'cus_' || n,
-       'pm_card_visa', true, '{}', now(), now()
-FROM generate_series(1, %(total)s) AS n
-"""
-_SUBSCRIPTIONS = """
-INSERT INTO subscriptions (id, account_id, interval, currency, user_price_minor,
-                           number_price_minor, minimum_users, minimum_numbers,
-                           outbound_per_minute_minor, toll_free_per_minute_minor, started_on,
-                           initial_users, initial_numbers, status, next_renewal_on,
-                           billed_through, created_at, updated_at)
-SELECT 'sub_' || n, 'acc_' || n, 'monthly', 'EUR', 3000, 500, 1, 1, 2, NULL,
-       CASE WHEN n <= %(due)s THEN CAST(%(today)s AS date) ELSE CAST(%(later)s AS date) END,
-       3, 1, 'active',
-       CASE WHEN n <= %(due)s THEN CAST(%(today)s AS date) ELSE CAST(%(later)s AS date) END,
-       NULL, now(), now()
-FROM generate_series(1, %(total)s) AS n
-"""
+@dataclass(frozen=True)
+class Figures:
+    total: int
+    single_count: int
+    single_seconds: float
+    batch_count: int
+    batch_seconds: float
+    same_seconds: float
+    load: float
+    profile: str = ""
 
 
 def _fresh_schema(server_url: str) -> tuple[str, str]:
@@ -72,46 +77,112 @@ def _drop(server_url: str, schema: str) -> None:
     engine.dispose()
 
 
-def measure(server_url: str, *, total: int, due: int) -> float:
-    """Seconds to renew `due` subscriptions among `total`."""
+def measure(server_url: str, *, total: int, due: int, single: int, same: int,
+            batch_size: int, profile: bool = False) -> Figures:
     schema, url = _fresh_schema(server_url)
     engine = create_engine(url, pool_size=2)
     try:
-        params = {"total": total, "due": due, "today": TODAY.isoformat(),
-                  "later": LATER.isoformat()}
-        with engine.begin() as connection:
-            connection.exec_driver_sql(_ACCOUNTS, params)
-            connection.exec_driver_sql(_SUBSCRIPTIONS, params)
-            connection.exec_driver_sql("ANALYZE")
+        seeding = time.perf_counter()
+        seed(engine, total=total, due=due + single)
+        print(f"  seeded {total:,} subscriptions ({due + single:,} due) in "
+              f"{time.perf_counter() - seeding:.1f} s", flush=True)
         clock = ManualClock(datetime(2026, 3, 1, 6, tzinfo=UTC))
-        doubles = make_doubles(uow_factory=SqlUnitOfWorkFactory(session_factory(engine),
-                                                                clock=clock), clock=clock)
+        uow_factory = SqlUnitOfWorkFactory(session_factory(engine), clock=clock)
+        deps = make_doubles(uow_factory=uow_factory, clock=clock).deps
+        settings = RenewalSettings(wire_due_days=deps.wire_due_days)
+        load = os.getloadavg()[0]
+
+        # Before: the single path, over the last `single` due subscriptions.
+        ids = [subscription_id(n) for n in range(due + 1, due + single + 1)]
         started = time.perf_counter()
-        issued = renew_due(doubles.deps, as_of=TODAY, batch_size=200)
-        elapsed = time.perf_counter() - started
-        assert issued == due, f"issued {issued}, expected {due}"
-        return elapsed
+        single_count = 0
+        for one in ids:
+            issued = renew_subscription(uow_factory=uow_factory, subscription_id=one,
+                                        as_of=TODAY, clock=clock, settings=settings)
+            route_issued(deps, invoice_ids=issued)
+            single_count += len(issued)
+        single_seconds = time.perf_counter() - started
+
+        # After: the scheduler's batches over everything else due.
+        profiler = cProfile.Profile() if profile else None
+        batch_count, same_seconds = 0, 0.0
+        started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        last = None
+        while True:
+            result = renew_batch(uow_factory=uow_factory, as_of=TODAY, clock=clock,
+                                 settings=settings, limit=batch_size, after=last)
+            if not result.claimed:
+                break
+            last = result.last
+            route_issued(deps, invoice_ids=result.issued)
+            batch_count += len(result.issued)
+            if not same_seconds and batch_count >= same:
+                same_seconds = time.perf_counter() - started
+        batch_seconds = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+        assert single_count == single, f"single path issued {single_count}, expected {single}"
+        assert batch_count == due, f"batches issued {batch_count}, expected {due}"
+        return Figures(total=total, single_count=single_count, single_seconds=single_seconds,
+                       batch_count=batch_count, batch_seconds=batch_seconds,
+                       same_seconds=same_seconds, load=(load + os.getloadavg()[0]) / 2,
+                       profile=_top(profiler) if profiler is not None else "")
     finally:
         engine.dispose()
         _drop(server_url, schema)
 
 
+def _top(profiler: cProfile.Profile, entries: int = 25) -> str:
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(entries)
+    return out.getvalue()
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--due", type=int, default=1000)
-    parser.add_argument("--totals", default="10000,100000")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--totals", default="10000,100000,1000000")
+    parser.add_argument("--due-share", type=float, default=0.1)
+    parser.add_argument("--single", type=int, default=1000,
+                        help="subscriptions renewed by the single path at each total")
+    parser.add_argument("--same", type=int, default=1000,
+                        help="the due count timed at every total")
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    parser.add_argument("--profile", action="store_true")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     totals = [int(t) for t in args.totals.split(",")]
-    measure(args.postgres, total=totals[0], due=min(100, args.due))  # warm-up, discarded
-    times = {}
+    measure(args.postgres, total=10_000, due=200, single=50, same=100,  # warm-up, discarded
+            batch_size=args.batch_size)
+    rows = []
     for total in totals:
-        seconds = measure(args.postgres, total=total, due=args.due)
-        times[total] = seconds
-        print(f"{args.due} due among {total:>7} subscriptions: {seconds:6.2f} s "
-              f"({args.due / seconds:7.1f} renewals/s)")
-    low, high = totals[0], totals[-1]
-    print(f"ratio {high} / {low}: {times[high] / times[low]:.2f} (nearly flat is ~1)")
+        due = int(total * args.due_share)
+        figures = measure(args.postgres, total=total, due=due, single=args.single,
+                          same=min(args.same, due), batch_size=args.batch_size,
+                          profile=args.profile and total == totals[-1])
+        rows.append(figures)
+        print(f"{total:>9,} subscriptions: single path {figures.single_count:,} in "
+              f"{figures.single_seconds:.2f} s ({figures.single_count / figures.single_seconds:.0f}"
+              f"/s); batches {figures.batch_count:,} in {figures.batch_seconds:.2f} s "
+              f"({figures.batch_count / figures.batch_seconds:.0f}/s); first "
+              f"{min(args.same, due):,} in {figures.same_seconds:.2f} s; load {figures.load:.1f}",
+              flush=True)
+    print()
+    print("| subscriptions | due | single path (before) | batches of "
+          f"{args.batch_size} (after) | ratio | batches: first {args.same:,} due | load |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for f in rows:
+        before, after = f.single_count / f.single_seconds, f.batch_count / f.batch_seconds
+        print(f"| {f.total:,} | {f.batch_count:,} + {f.single_count:,} | {before:.0f}/s | "
+              f"{after:.0f}/s | {after / before:.1f}× | {f.same_seconds:.2f} s | {f.load:.1f} |")
+    first, last = rows[0], rows[-1]
+    print(f"\nfirst {args.same:,} due, {last.total:,} / {first.total:,} subscriptions: "
+          f"{last.same_seconds / first.same_seconds:.2f} (nearly flat is ~1)")
+    for f in rows:
+        if f.profile:
+            print(f"\ncProfile of the batches at {f.total:,} subscriptions (by own time):")
+            print(f.profile)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ In a class with a method named `list`, methods annotated `-> list[...]` come bef
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -32,6 +32,7 @@ from domain.records import (
     UnmatchedTransfer,
     WebhookEvent,
 )
+from domain.renewal_batch import PeriodKey, RenewalPlan
 from domain.seats import SeatChange
 from domain.setups import PaymentMethodSetup
 from domain.subscriptions import Subscription, SubscriptionStatus
@@ -100,6 +101,21 @@ class SubscriptionRepository(Protocol):
         worker holds an unexpired lease or it has ended. Returns whether it was taken."""
         ...
 
+    def claim_due(self, *, as_of: date, limit: int, now: datetime, until: datetime,
+                  exclude: Collection[str] = (),
+                  after: tuple[date, str] | None = None) -> list[Subscription]:
+        """Up to `limit` of the `due` subscriptions no other worker holds, earliest first,
+        in one statement: leased until `until` (as `claim_renewal`) and locked until the
+        transaction ends; rows another transaction has locked are skipped (PostgreSQL:
+        FOR UPDATE SKIP LOCKED; SQLite has one writer). `exclude`: ids to leave out;
+        `after`: only those past this (next_renewal_on, id), the last of a previous batch."""
+        ...
+
+    def set_next_renewals(self, *, plans: Sequence[RenewalPlan]) -> None:
+        """`set_next_renewal` for each plan's subscription, expecting the next renewal date
+        it was planned from (compare-and-set), in one round trip."""
+        ...
+
 
 class SeatChangeRepository(Protocol):
     def add(self, *, subscription_id: str, change: SeatChange) -> None: ...
@@ -107,6 +123,11 @@ class SeatChangeRepository(Protocol):
     def list_for(self, *, subscription_id: str, start: date | None = None,
                  end: date | None = None) -> list[SeatChange]:
         """Changes dated in [start, end) (open bounds when None), by date then as recorded."""
+        ...
+
+    def list_for_many(self, *, subscription_ids: Collection[str],
+                      end: date) -> dict[str, list[SeatChange]]:
+        """`list_for(end=end)` of each subscription in one query (absent: no change)."""
         ...
 
 
@@ -147,6 +168,31 @@ class InvoiceRepository(Protocol):
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
                         period_start: date) -> Invoice | None: ...
+
+    def issued_periods(self, *, keys: Collection[PeriodKey]) -> set[PeriodKey]:
+        """Which of these (subscription, kind, period start) have an invoice already."""
+        ...
+
+    def open_for_accounts(self, *, account_ids: Collection[str],
+                          for_update: bool = False) -> dict[str, list[Invoice]]:
+        """Per account, its OPEN invoices without their lines (`stored_charges` set), oldest
+        first; `for_update` locks them in (account, issue date, period start, number) order,
+        the order `list_open_for_account` locks one account's in."""
+        ...
+
+    def add_many(self, *, invoices: Sequence[Invoice]) -> None:
+        """Insert the invoices and their lines in multi-row INSERTs. A unique clash raises
+        (and, on PostgreSQL, aborts the transaction): batches are issued under lock."""
+        ...
+
+    def update_settlements(self, *, invoices: Sequence[Invoice]) -> None:
+        """`update_settlement` of each invoice, in one round trip."""
+        ...
+
+    def take_sequences(self, *, issuer: str, year: int, count: int) -> int:
+        """Take `count` consecutive sequences for (issuer, year) in one statement and return
+        the first: as `next_sequence`, locked until commit and given back by a rollback."""
+        ...
 
     def by_reference(self, *, reference: str) -> Invoice | None: ...
 
@@ -196,6 +242,10 @@ class LedgerRepository(Protocol):
         with the same `dedupe_key` exists, e.g. "settle:<attempt id>"."""
         ...
 
+    def add_many(self, *, entries: Sequence[tuple[LedgerEntry, str]]) -> None:
+        """`add` of each (entry, dedupe key) in a multi-row INSERT; existing keys are skipped."""
+        ...
+
     def list_for_account(self, *, account_id: str) -> list[LedgerEntry]: ...
 
     def balance(self, *, account_id: str, currency: str) -> Money:
@@ -219,6 +269,11 @@ class AttemptRepository(Protocol):
         ...
 
     def active_for_invoice(self, *, invoice_id: str) -> PaymentAttempt | None: ...
+
+    def active_for_invoices(self, *, invoice_ids: Collection[str]) -> dict[str, PaymentAttempt]:
+        """`active_for_invoice` of each invoice in one query (absent: none active)."""
+        ...
+
     def list_for_invoice(self, *, invoice_id: str) -> list[PaymentAttempt]: ...
 
     def in_flight_amounts(self, *, invoice_ids: Collection[str]) -> dict[str, Money]:

@@ -59,6 +59,20 @@ class ClassUsage:
     started_minutes: int
 
 
+def usage_since(total: Iterable[ClassUsage], earlier: Iterable[ClassUsage]) -> list[ClassUsage]:
+    """`total` less `earlier`, class by class: the calls summed up to a later day less those
+    up to an earlier one (both sums are additive, so the difference is exact)."""
+    before = {(u.direction, u.prefix): u for u in earlier}
+    left = []
+    for u in total:
+        e = before.get((u.direction, u.prefix))
+        seconds = u.seconds - (e.seconds if e else 0)
+        minutes = u.started_minutes - (e.started_minutes if e else 0)
+        if seconds or minutes:
+            left.append(ClassUsage(u.direction, u.prefix, seconds, minutes))
+    return left
+
+
 def cutoff(day: date) -> datetime:
     """The instant an invoice dated `day` bills calls started before: midnight UTC."""
     return datetime.combine(day, time(0), tzinfo=UTC)

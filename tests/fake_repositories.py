@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -33,6 +33,7 @@ from domain.records import (
     UnmatchedTransfer,
     WebhookEvent,
 )
+from domain.renewal_batch import PeriodKey, RenewalPlan
 from domain.seats import SeatChange
 from domain.subscriptions import Subscription, SubscriptionStatus
 from tests.fake_usage import StoredCall
@@ -196,6 +197,23 @@ class FakeSubscriptionRepository:
         self._s.leases[subscription_id] = until
         return True
 
+    def claim_due(self, *, as_of: date, limit: int, now: datetime, until: datetime,
+                  exclude: Collection[str] = (),
+                  after: tuple[date, str] | None = None) -> list[Subscription]:
+        free = [s for s in self.due(as_of=as_of, limit=len(self._s.subscriptions))
+                if s.id not in exclude and not (self._s.leases.get(s.id, now) > now)
+                and (after is None or (s.next_renewal_on, s.id) > after)][:limit]
+        for subscription in free:
+            self._s.leases[subscription.id] = until
+        return free
+
+    def set_next_renewals(self, *, plans: Sequence[RenewalPlan]) -> None:
+        for plan in plans:
+            self.set_next_renewal(subscription_id=plan.subscription.id,
+                                  billed_through=plan.billed_through,
+                                  next_renewal_on=plan.next_renewal_on,
+                                  expected_next=plan.subscription.next_renewal_on)
+
 
 class FakeSeatChangeRepository:
     def __init__(self, state: FakeState) -> None:
@@ -208,6 +226,11 @@ class FakeSeatChangeRepository:
                  end: date | None = None) -> list[SeatChange]:
         changes = self._s.seat_changes.get(subscription_id, [])
         return sorted((c for c in changes if _between(c.on, start, end)), key=lambda c: c.on)
+
+    def list_for_many(self, *, subscription_ids: Collection[str],
+                      end: date) -> dict[str, list[SeatChange]]:
+        found = {s: self.list_for(subscription_id=s, end=end) for s in subscription_ids}
+        return {s: changes for s, changes in found.items() if changes}
 
 
 class FakeInvoiceRepository:
@@ -261,6 +284,28 @@ class FakeInvoiceRepository:
     def by_reference(self, *, reference: str) -> Invoice | None:
         return next((i for i in self._s.invoices.values() if i.payment_reference == reference),
                     None)
+
+    def issued_periods(self, *, keys: Collection[PeriodKey]) -> set[PeriodKey]:
+        return {(i.subscription_id, i.kind, i.period.start)
+                for i in self._s.invoices.values()} & set(keys)
+
+    def open_for_accounts(self, *, account_ids: Collection[str],
+                          for_update: bool = False) -> dict[str, list[Invoice]]:
+        found = {a: self.list_open_for_account(account_id=a) for a in account_ids}
+        return {a: invoices for a, invoices in found.items() if invoices}
+
+    def add_many(self, *, invoices: Sequence[Invoice]) -> None:
+        for invoice in invoices:
+            self.add_with_lines(invoice=invoice)
+
+    def update_settlements(self, *, invoices: Sequence[Invoice]) -> None:
+        for invoice in invoices:
+            self.update_settlement(invoice=invoice)
+
+    def take_sequences(self, *, issuer: str, year: int, count: int) -> int:
+        first = self.next_sequence(issuer=issuer, year=year)
+        self._s.sequences[(issuer, year)] += count - 1
+        return first
 
     def list_open_for_account(self, *, account_id: str, for_update: bool = False) -> list[Invoice]:
         return sorted((i for i in self._s.invoices.values()
@@ -331,6 +376,10 @@ class FakeLedgerRepository:
         self._s.ledger.append((entry, dedupe_key))
         return True
 
+    def add_many(self, *, entries: Sequence[tuple[LedgerEntry, str]]) -> None:
+        for entry, dedupe_key in entries:
+            self.add(entry=entry, dedupe_key=dedupe_key)
+
     def list_for_account(self, *, account_id: str) -> list[LedgerEntry]:
         return [e for e, _ in self._s.ledger if e.account_id == account_id]
 
@@ -374,6 +423,10 @@ class FakeAttemptRepository:
     def active_for_invoice(self, *, invoice_id: str) -> PaymentAttempt | None:
         return next(iter(self._where(lambda a: a.invoice_id == invoice_id
                                      and a.status in ACTIVE_STATUSES)), None)
+
+    def active_for_invoices(self, *, invoice_ids: Collection[str]) -> dict[str, PaymentAttempt]:
+        found = {i: self.active_for_invoice(invoice_id=i) for i in invoice_ids}
+        return {i: attempt for i, attempt in found.items() if attempt is not None}
 
     def list_for_invoice(self, *, invoice_id: str) -> list[PaymentAttempt]:
         return sorted(self._where(lambda a: a.invoice_id == invoice_id),

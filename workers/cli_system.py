@@ -111,7 +111,8 @@ def scheduler(ctx: typer.Context,
     context = ops(ctx)
     settings = context.get_settings()
     interval = tick_seconds or settings.scheduler_tick_seconds
-    config = SchedulerSettings(tick_seconds=interval, dunning=_dunning_policy(settings))
+    config = SchedulerSettings(tick_seconds=interval, dunning=_dunning_policy(settings),
+                               batch_size=settings.renewal_batch_size)
     if context.deps is None and not settings.redis_url:
         # No broker: run the whole system in this process (workers on the in-process broker).
         from domain.clock import SystemClock

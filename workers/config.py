@@ -83,6 +83,8 @@ class Settings:
     provider_attempts: int = 4
     webhook_max_body_bytes: int = 256 * 1024
     scheduler_tick_seconds: float = 60.0
+    #: Subscriptions a renewal batch claims and issues in one transaction.
+    renewal_batch_size: int = 500
     #: A message unanswered this long is presumed lost; the sweeper sends it again.
     lost_message_after_seconds: int = 300
     #: Per request to a business webhook endpoint (outgoing events).
@@ -144,6 +146,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         provider_attempts=_int(env, "PROVIDER_ATTEMPTS", 4),
         webhook_max_body_bytes=_int(env, "WEBHOOK_MAX_BODY_BYTES", 256 * 1024),
         scheduler_tick_seconds=_float(env, "SCHEDULER_TICK_SECONDS", 60.0),
+        renewal_batch_size=_int(env, "RENEWAL_BATCH_SIZE", 500),
         lost_message_after_seconds=_int(env, "LOST_MESSAGE_AFTER_SECONDS", 300),
         event_delivery_timeout_seconds=_float(env, "EVENT_DELIVERY_TIMEOUT_SECONDS", 5.0),
         dunning_schedule_days=env.get("DUNNING_SCHEDULE_DAYS") or Settings.dunning_schedule_days,

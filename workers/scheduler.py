@@ -1,15 +1,17 @@
 """The scheduler: one tick every SCHEDULER_TICK_SECONDS (`paycollect scheduler`).
 
-A tick issues every due renewal (in batches, routing each batch's invoices at once), re-drives
+A tick issues every due renewal (in batches of RENEWAL_BATCH_SIZE, one transaction each,
+routing each batch's invoices as it goes), re-drives
 due work (the sweeper: due retries, lost messages, stuck attempts), relays outbox messages whose
 send was lost, and advances dunning. Every step is idempotent and reads its work from the
 database, so a tick that dies half-way is simply finished by the next one.
 
 Several replicas are safe. A Redis lock (SET NX PX) lets one replica tick at a time, which
 saves work; correctness never depends on it: a subscription's renewal is claimed with a lease
-(`claim_renewal`) and an invoice is unique per (subscription, kind, period start) in the
-database, so two schedulers racing still issue each invoice once. A scheduler that was down
-catches up: invoices are dated on their anchor day, not on the day the tick ran.
+and a row lock (`claim_due`; `claim_renewal` alone) and an invoice is unique per
+(subscription, kind, period start) in the database, so two schedulers racing still issue
+each invoice once. A scheduler that was down catches up: invoices are dated on their anchor
+day, not on the day the tick ran.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -25,7 +28,8 @@ from workers.handlers.cancellation import end_due_subscriptions
 from workers.handlers.deps import Deps
 from workers.handlers.dunning import DunningReport, advance_dunning
 from workers.handlers.notifications import MAX_ATTEMPTS
-from workers.handlers.renewals import RenewalSettings, renew_subscription
+from workers.handlers.renewal_batches import DEFAULT_BATCH_SIZE, renew_batch
+from workers.handlers.renewals import RenewalSettings
 from workers.handlers.sweeper import SweepReport, SweepSettings, sweep
 from workers.scheduler_lock import TickLock
 
@@ -35,8 +39,8 @@ log = logging.getLogger("paycollect.scheduler")
 @dataclass(frozen=True)
 class SchedulerSettings:
     tick_seconds: float = 60.0
-    #: Subscriptions read per due query: memory stays bounded however many are due.
-    batch_size: int = 200
+    #: Subscriptions per renewal batch (RENEWAL_BATCH_SIZE): one transaction each.
+    batch_size: int = DEFAULT_BATCH_SIZE
     dunning: DunningPolicy = field(default_factory=DunningPolicy)
     sweep: SweepSettings = field(default_factory=SweepSettings)
     #: Outbox messages unsent for longer than this had their message lost: send them again.
@@ -53,40 +57,33 @@ class TickReport:
     events_due: bool = False
 
 
-def renew_due(deps: Deps, *, as_of: date, batch_size: int = 200) -> int:
-    """Issue every renewal due on or before `as_of`; route each batch's invoices as it goes.
+def renew_due(deps: Deps, *, as_of: date, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+    """Issue every renewal due on or before `as_of`, in batches; route each batch's invoices
+    as it goes. Returns the number of invoices issued.
 
-    The due query reads the `next_renewal_on` index and returns only due rows, earliest
-    first; a renewed subscription leaves the due set, so each query sees the next batch.
-    Subscriptions another scheduler holds (their lease) stay due: they are skipped for the
-    rest of this pass, and the loop ends when a query finds nothing new.
+    Each batch claims its own subscriptions (`renew_batch`): several schedulers or renewal
+    workers share a burst. A subscription whose renewal fails is logged and left due (the
+    next tick tries it again); it is skipped for the rest of this pass.
     """
     settings = RenewalSettings(wire_due_days=deps.wire_due_days)
     issued = 0
-    skipped: set[str] = set()
-    previous: set[str] = set()
+    failed: set[str] = set()
+    last: tuple[date, str] | None = None
     while True:
-        with deps.uow_factory() as uow:
-            due = uow.subscriptions.due(as_of=as_of, limit=batch_size + len(skipped))
-        # Seen in the previous batch and still due: leased by another scheduler (or failing).
-        skipped.update(s.id for s in due if s.id in previous)
-        batch = [s.id for s in due if s.id not in skipped]
-        if not batch:
+        result = renew_batch(uow_factory=deps.uow_factory, as_of=as_of, clock=deps.clock,
+                             settings=settings, limit=batch_size, exclude=failed, after=last)
+        if not result.claimed:
             return issued
-        for subscription_id in batch:
-            try:
-                invoice_ids = renew_subscription(uow_factory=deps.uow_factory,
-                                                 subscription_id=subscription_id, as_of=as_of,
-                                                 clock=deps.clock, settings=settings)
-            except Exception:
-                # One broken subscription must not stop everybody else's renewal.
-                log.exception("renewal failed", extra={"subscription_id": subscription_id})
-                skipped.add(subscription_id)
-                continue
-            for invoice_id in invoice_ids:
-                deps.dispatch.route_invoice(invoice_id)
-            issued += len(invoice_ids)
-        previous = set(batch)
+        route_issued(deps, invoice_ids=result.issued)
+        issued += len(result.issued)
+        failed.update(result.failed)
+        last = result.last
+
+
+def route_issued(deps: Deps, *, invoice_ids: Sequence[str]) -> None:
+    """Send a batch's new invoices to collection (the one place renewals route from)."""
+    for invoice_id in invoice_ids:
+        deps.dispatch.route_invoice(invoice_id)
 
 
 def relay_outbox(deps: Deps, *, older_than: timedelta, limit: int = 500) -> int:

@@ -136,7 +136,7 @@ def subscription_values(subscription: Subscription, *, now: datetime) -> dict[st
     }
 
 
-def subscription_from_row(row: SubscriptionRow) -> Subscription:
+def subscription_from_row(row: SubscriptionRow | Row[Any]) -> Subscription:
     currency = row.currency
     plan = Plan(interval=Interval(row.interval), currency=currency,
                 user_price=Money(row.user_price_minor, currency),

@@ -1,7 +1,7 @@
 """outgoing events: webhook endpoints, the events outbox, per-account sequences, deliveries
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03
 
 Events reported to the business (invoice issued, payment failed, account suspended…) are
@@ -19,7 +19,7 @@ from alembic import op
 INSTANT = sa.DateTime(timezone=True)
 
 revision: str = '0013'
-down_revision: str | None = '0010'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,9 +15,11 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import TracebackType
 from typing import Any
 
 from adapters.composer import NoticeComposer
+from adapters.db.unit_of_work import SqlUnitOfWork
 from domain.accounts import Account
 from domain.clock import Clock
 from domain.invoices import Invoice
@@ -306,3 +308,29 @@ class Worker:
                 return
             self.deliver(messages)
         raise AssertionError(f"still busy after {max_rounds} rounds of messages")
+
+
+class _LedgerDown:
+    """A ledger that refuses every write: the last writes of a batch."""
+
+    def add(self, **_: Any) -> bool:
+        raise RuntimeError("ledger unavailable")
+
+    def add_many(self, **_: Any) -> None:
+        raise RuntimeError("ledger unavailable")
+
+
+class FailingLedgerUnitOfWork:
+    """A SQL unit of work whose ledger refuses every write (an abort on the last writes)."""
+
+    def __init__(self, inner: SqlUnitOfWork) -> None:
+        self._inner = inner
+
+    def __enter__(self) -> SqlUnitOfWork:
+        uow = self._inner.__enter__()
+        uow.ledger = _LedgerDown()  # type: ignore[assignment]
+        return uow
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self._inner.__exit__(exc_type, exc, traceback)

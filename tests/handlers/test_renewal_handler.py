@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import threading
 from datetime import date
-from types import TracebackType
-from typing import Any, cast
+from typing import cast
 
 import pytest
 
-from adapters.db.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.clock import ManualClock, at_utc
 from domain.invoices import InvoiceStatus, Period
 from domain.ledger import EntryKind
@@ -22,7 +21,12 @@ from domain.payments import AttemptStatus
 from domain.ports import UnitOfWorkFactory
 from domain.retry_policy import RetryPolicy
 from tests.builders import eur
-from tests.handlers.doubles import ScriptedCardGateway, ScriptedDirectDebitGateway, make_doubles
+from tests.handlers.doubles import (
+    FailingLedgerUnitOfWork,
+    ScriptedCardGateway,
+    ScriptedDirectDebitGateway,
+    make_doubles,
+)
 from tests.handlers.world import (
     MONTHLY,
     assert_ledger_balances,
@@ -159,27 +163,6 @@ def test_an_unpaid_invoice_is_carried_forward_and_its_scheduled_retry_cancelled(
     assert assert_ledger_balances(uow_factory, "acc_card") == eur(19000)
 
 
-class _LedgerDown:
-    """A ledger that fails to append: the last write of an issue."""
-
-    def add(self, **_: Any) -> bool:
-        raise RuntimeError("ledger unavailable")
-
-
-class _FailingLedgerUnitOfWork:
-    def __init__(self, inner: SqlUnitOfWork) -> None:
-        self._inner = inner
-
-    def __enter__(self) -> SqlUnitOfWork:
-        uow = self._inner.__enter__()
-        uow.ledger = _LedgerDown()  # type: ignore[assignment]
-        return uow
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self._inner.__exit__(exc_type, exc, traceback)
-
-
 def test_balance_forward_is_written_in_the_same_transaction_as_the_new_invoice(
         uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
     # Given March's invoice, unpaid, with a soft-declined attempt and a retry waiting
@@ -198,7 +181,7 @@ def test_balance_forward_is_written_in_the_same_transaction_as_the_new_invoice(
     clock.set(at_utc(2026, 4, 1, 9))
     with pytest.raises(RuntimeError, match="ledger unavailable"):
         run_due_renewals(uow_factory=cast(UnitOfWorkFactory,
-                                          lambda: _FailingLedgerUnitOfWork(uow_factory())),
+                                          lambda: FailingLedgerUnitOfWork(uow_factory())),
                          as_of=APRIL_1, clock=clock, settings=RenewalSettings())
 
     # Then nothing of it was kept: no April invoice, March still open with its retry waiting

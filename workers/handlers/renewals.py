@@ -48,10 +48,29 @@ class RenewalSettings:
 
 
 def run_due_renewals(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
-                     settings: RenewalSettings, batch_size: int = 200) -> list[str]:
-    """Issue the invoices of every subscription due on or before `as_of`, in batches.
+                     settings: RenewalSettings, batch_size: int | None = None) -> list[str]:
+    """Issue the invoices of every subscription due on or before `as_of`, in batches
+    (`workers.handlers.renewal_batches`).
 
-    Returns the ids of the invoices issued (to be routed for collection).
+    Returns the ids of the invoices issued (to be routed for collection). A subscription
+    whose renewal fails does not stop the others: its error is raised once they are done.
+    """
+    # Imported here: the batches fall back on `renew_subscription`, below.
+    from workers.handlers.renewal_batches import DEFAULT_BATCH_SIZE, renew_all_due
+
+    issued, failed = renew_all_due(uow_factory=uow_factory, as_of=as_of, clock=clock,
+                                   settings=settings,
+                                   batch_size=batch_size or DEFAULT_BATCH_SIZE)
+    if failed:
+        raise next(iter(failed.values()))
+    return issued
+
+
+def run_due_renewals_one_by_one(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
+                                settings: RenewalSettings, batch_size: int = 200) -> list[str]:
+    """The single-renewal path: one transaction per subscription (`renew_subscription`).
+
+    Kept for the benchmark (before / after in one run) and the tests that compare both.
     """
     issued: list[str] = []
     seen: set[str] = set()
@@ -175,11 +194,11 @@ def _issue(uow: UnitOfWork, *, account: Account, subscription_id: str, draft: In
         for closed_id in closed:
             _cancel_wire_instructions(uow, invoice_id=closed_id, now=now, reason=reason)
     uow.ledger.add(entry=issued_entry(invoice), dedupe_key=f"issue:{invoice_id}")
-    _emit_issued(uow, invoice=invoice, closed=closed_invoices, now=now)
+    emit_issued(uow, invoice=invoice, closed=closed_invoices, now=now)
     return invoice_id
 
 
-def _emit_issued(uow: UnitOfWork, *, invoice: Invoice, closed: list[Invoice],
+def emit_issued(uow: UnitOfWork, *, invoice: Invoice, closed: list[Invoice],
                  now: datetime) -> None:
     """invoice.issued, then invoice.carried_forward for each earlier invoice it closed."""
     emit(uow, account_id=invoice.account_id, type=EventType.INVOICE_ISSUED,

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import insert, run, table_of, unique_or
+from adapters.db.repositories._sql import among, insert, run, table_of, unique_or
 from adapters.db.tables import ACCOUNT_EXTERNAL_ID, AccountRow
 from domain.accounts import Account, PaymentMethod, Standing
 from domain.errors import DuplicateExternalId, UnknownAccount
@@ -47,7 +47,7 @@ class SqlAccountRepository:
     def get_many(self, *, account_ids: Collection[str]) -> dict[str, Account]:
         if not account_ids:
             return {}
-        rows = run(self._session, _ALL.where(_C.id.in_(list(account_ids))))
+        rows = run(self._session, _ALL.where(among(self._session, _C.id, account_ids)))
         return {row.id: mappers.account_from_row(row) for row in rows}
 
     def list(self, *, standing: Standing | None = None) -> list[Account]:

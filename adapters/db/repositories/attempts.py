@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from adapters.db import mappers
 from adapters.db.repositories._sql import (
+    among,
     insert_unless_exists,
     run,
     table_of,
@@ -95,6 +96,13 @@ class SqlAttemptRepository:
         return self._first(_ALL.where(_C.invoice_id == invoice_id,
                                       _C.status.in_(_values(ACTIVE_STATUSES))))
 
+    def active_for_invoices(self, *, invoice_ids: Collection[str]) -> dict[str, PaymentAttempt]:
+        if not invoice_ids:
+            return {}
+        return {attempt.invoice_id: attempt for attempt in self._all(
+            _ALL.where(among(self._session, _C.invoice_id, invoice_ids),
+                       _C.status.in_(_values(ACTIVE_STATUSES))))}
+
     def list_for_invoice(self, *, invoice_id: str) -> builtins.list[PaymentAttempt]:
         return self._all(_OF_INVOICE, {"invoice_id": invoice_id})
 
@@ -103,7 +111,7 @@ class SqlAttemptRepository:
             return {}
         rows = run(self._session,
                    select(_C.invoice_id, _C.currency, func.sum(_C.amount_minor))
-                   .where(_C.invoice_id.in_(list(invoice_ids)),
+                   .where(among(self._session, _C.invoice_id, invoice_ids),
                           _C.status.in_(_values(IN_FLIGHT_STATUSES)))
                    .group_by(_C.invoice_id, _C.currency))
         amounts: dict[str, Money] = {}

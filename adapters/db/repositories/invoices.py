@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import insert_unless_exists, run, table_of
+from adapters.db.repositories._sql import among, insert_unless_exists, run, table_of
 from adapters.db.tables import (
     AccountRow,
     InvoiceLineRow,
@@ -27,6 +27,7 @@ from domain.errors import DuplicateInvoice, UnknownInvoice
 from domain.invoices import Invoice, InvoiceKind, InvoiceStatus
 from domain.money import Money
 from domain.ports import LockedAttempt
+from domain.renewal_batch import PeriodKey
 
 _INVOICES = table_of(InvoiceRow)
 _C = _INVOICES.c
@@ -53,6 +54,12 @@ _WITH_ATTEMPT_LOCKED = (
     .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
     .with_for_update(of=[_INVOICES, _ATTEMPTS]))
 _SEQUENCES = table_of(InvoiceSequenceRow)
+#: One executemany each: psycopg sends it pipelined (one round trip, the statement prepared
+#: once), SQLite's driver loops in C. Measured on PostgreSQL, 3,000 invoices: 1.35 s in
+#: these inserts as multi-row INSERT … VALUES pages (SQLAlchemy's "insertmanyvalues", which
+#: RETURNING turns on) against 0.63 s pipelined: psycopg parses each long page's text anew.
+_ADD_INVOICES = _INVOICES.insert()
+_ADD_LINES = _LINES.insert()
 
 
 class SqlInvoiceRepository:
@@ -94,6 +101,53 @@ class SqlInvoiceRepository:
                         period_start: date) -> Invoice | None:
         return self._one(_ALL.where(_C.subscription_id == subscription_id,
                                     _C.kind == kind.value, _C.period_start == period_start))
+
+    def issued_periods(self, *, keys: Collection[PeriodKey]) -> set[PeriodKey]:
+        if not keys:
+            return set()
+        # Two IN lists (the index's leading column, then the starts) and an exact match
+        # here: portable, and the candidates of one batch share a few period starts.
+        rows = run(self._session, select(_C.subscription_id, _C.kind, _C.period_start).where(
+            among(self._session, _C.subscription_id, sorted({key[0] for key in keys})),
+            _C.period_start.in_(sorted({key[2] for key in keys}))))
+        found = {(sub, InvoiceKind(kind), start) for sub, kind, start in rows}
+        return found & set(keys)
+
+    def open_for_accounts(self, *, account_ids: Collection[str],
+                          for_update: bool = False) -> dict[str, builtins.list[Invoice]]:
+        if not account_ids:
+            return {}
+        statement = (_ALL.where(among(self._session, _C.account_id, sorted(account_ids)),
+                                _C.status == InvoiceStatus.OPEN.value)
+                     .order_by(_C.account_id, _C.issued_on, _C.period_start, _C.number))
+        if for_update:
+            statement = statement.with_for_update()
+        found: dict[str, builtins.list[Invoice]] = defaultdict(builtins.list)
+        for invoice in self._many(statement, lines=False):
+            found[invoice.account_id].append(invoice)
+        return dict(found)
+
+    def add_many(self, *, invoices: Sequence[Invoice]) -> None:
+        if not invoices:
+            return
+        now = self._now()
+        run(self._session, _ADD_INVOICES, [mappers.invoice_values(inv, now=now)
+                                           for inv in invoices])
+        lines = [values for inv in invoices for values in mappers.line_values(inv)]
+        if lines:
+            run(self._session, _ADD_LINES, lines)
+
+    def update_settlements(self, *, invoices: Sequence[Invoice]) -> None:
+        if not invoices:
+            return
+        now = self._now()
+        result = run(self._session, _UPDATE, [
+            {"amount_paid_minor": _minor(inv.amount_paid),
+             "amount_carried_minor": _minor(inv.amount_carried), "status": inv.status.value,
+             "carried_to": inv.carried_to, "updated_at": now, "where_id": inv.id}
+            for inv in invoices])
+        if result.rowcount not in (-1, len(invoices)):
+            raise UnknownInvoice(", ".join(inv.id for inv in invoices))
 
     def by_reference(self, *, reference: str) -> Invoice | None:
         return self._one(_ALL.where(_C.payment_reference == reference))
@@ -166,6 +220,17 @@ class SqlInvoiceRepository:
                                             set_={"last_value": _SEQUENCES.c.last_value + 1})
                      .returning(_SEQUENCES.c.last_value))
         return int(run(self._session, statement).scalar_one())
+
+    def take_sequences(self, *, issuer: str, year: int, count: int) -> int:
+        if count < 1:
+            raise ValueError("take at least one sequence")
+        dialect = self._session.get_bind().dialect.name
+        build = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (build(_SEQUENCES).values(issuer=issuer, year=year, last_value=count)
+                     .on_conflict_do_update(index_elements=["issuer", "year"],
+                                            set_={"last_value": _SEQUENCES.c.last_value + count})
+                     .returning(_SEQUENCES.c.last_value))
+        return int(run(self._session, statement).scalar_one()) - count + 1
 
     def _update(self, invoice_id: str, **values: Any) -> None:
         result = run(self._session, _UPDATE,

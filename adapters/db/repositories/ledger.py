@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import insert, insert_unless_exists, table_of
+from adapters.db.repositories._sql import insert, insert_unless_exists, run, table_of
 from adapters.db.tables import LedgerEntryRow
 from domain.ledger import LedgerEntry
 from domain.money import CurrencyMismatch, Money
@@ -28,6 +30,17 @@ class SqlLedgerRepository:
             insert(self._session, _TABLE, values)
             return True
         return insert_unless_exists(self._session, _TABLE, values, conflict_on=["dedupe_key"])
+
+    def add_many(self, *, entries: Sequence[tuple[LedgerEntry, str]]) -> None:
+        if not entries:
+            return
+        now = self._now()
+        build = pg_insert if self._session.get_bind().dialect.name == "postgresql" \
+            else sqlite_insert
+        # One executemany: psycopg pipelines it (see invoices._ADD_INVOICES).
+        statement = build(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        run(self._session, statement, [mappers.ledger_values(entry, dedupe_key=key, now=now)
+                                       for entry, key in entries])
 
     def list_for_account(self, *, account_id: str) -> list[LedgerEntry]:
         # Entries are immutable: no identity map refresh needed.
