@@ -1,0 +1,37 @@
+"""Browser fixtures: one chromium per session (fresh profile), one page per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, sync_playwright
+
+from tests.browser.chromium import LAUNCH_ARGS, require_chromium
+
+#: Bounded waits: the page answers in milliseconds here; a stuck browser fails the test.
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    executable = require_chromium()
+    profile: Path = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(executable), args=LAUNCH_ARGS, headless=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser: BrowserContext) -> Iterator[Page]:
+    tab = browser.new_page()
+    try:
+        yield tab
+    finally:
+        tab.close()
