@@ -22,7 +22,8 @@ PAID_WITHIN_SECONDS = 60
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserWorld]:
-    yield from browser_world(tmp_path_factory.mktemp("browser-world"))
+    folder = tmp_path_factory.mktemp("browser-world")
+    yield from browser_world(f"sqlite:///{folder / 'paycollect.db'}")
 
 
 def test_the_link_in_the_email_opens_the_invoice_with_its_amount_and_sections(

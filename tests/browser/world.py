@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from domain.accounts import MethodType, PaymentMethod
 from domain.clock import ManualClock, at_utc
@@ -74,10 +73,12 @@ class BrowserWorld:
         return link
 
 
-def browser_world(folder: Path) -> Iterator[BrowserWorld]:
+def browser_world(database_url: str, *, migrate: bool = True) -> Iterator[BrowserWorld]:
+    """The embedded system on `database_url`, nothing configured for the links (so its
+    secret is generated and its base URL is the served address, as in `make demo`)."""
     clock = ManualClock(at_utc(2026, 3, 1, 9))
-    settings = Settings(database_url=f"sqlite:///{folder / 'paycollect.db'}")
-    system = start_embedded(settings, clock=clock, threads=4)
+    system = start_embedded(Settings(database_url=database_url), clock=clock, threads=4,
+                            migrate=migrate)
     try:
         yield BrowserWorld(system=system, clock=clock)
     finally:
