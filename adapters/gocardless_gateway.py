@@ -21,6 +21,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_base, wait_random_exponential
 
 from adapters.gocardless_mapping import NEEDS_EVENTS, PaymentOutcome, payment_outcome
+from adapters.gocardless_setups import GoCardlessSetups
 from adapters.gocardless_transport import TRANSIENT, build_services, wait_retry_after
 from domain.money import Money
 from domain.outcomes import Declined, DeclineKind, NotFound, Pending, TransientFailure, Unknown
@@ -50,7 +51,9 @@ def _charge_date(wanted: date | None, earliest: str | None) -> date | None:
     return max(wanted or date.fromisoformat(earliest), date.fromisoformat(earliest))
 
 
-class GoCardlessGateway:
+class GoCardlessGateway(GoCardlessSetups):
+    """Direct debits on mandates (and mandate setups: adapters/gocardless_setups.py)."""
+
     def __init__(self, *, access_token: str, base_url: str, timeout: float = 10.0,
                  attempts: int = 4, wait: wait_base | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:

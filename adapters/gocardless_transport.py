@@ -68,4 +68,6 @@ def build_services(*, access_token: str, base_url: str, timeout: float) -> dict[
         "mandates": services.MandatesService(api, 1, 0),
         "payments": services.PaymentsService(api, 1, 0),
         "events": services.EventsService(api, 1, 0),
+        "billing_requests": services.BillingRequestsService(api, 1, 0),
+        "billing_request_flows": services.BillingRequestFlowsService(api, 1, 0),
     }

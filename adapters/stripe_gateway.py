@@ -17,6 +17,7 @@ from typing import Any
 import stripe
 
 from adapters.stripe_retry import TransientRetry
+from adapters.stripe_setups import StripeSetups
 from domain.declines import classify_stripe
 from domain.money import Money
 from domain.outcomes import Charged, Declined, DeclineKind, NotFound, Pending, Unknown
@@ -127,8 +128,9 @@ def outcome_of(intent: stripe.PaymentIntent) -> Charged | Pending | Declined:
     return Declined(kind=DeclineKind.SOFT, code=intent.status, provider_ref=intent.id)
 
 
-class StripeGateway:
-    """Card payments through Stripe's PaymentIntents API, off-session."""
+class StripeGateway(StripeSetups):
+    """Card payments through Stripe's PaymentIntents API, off-session (and card setups:
+    adapters/stripe_setups.py)."""
 
     def __init__(self, *, api_key: str, api_base: str, max_network_retries: int = 0,
                  timeout_seconds: float = 10.0, transient_retry: TransientRetry | None = None,

@@ -22,6 +22,45 @@ class Standing(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class MethodDisplay:
+    """What may be shown of a method: card brand, last 4 and expiry, or a masked account.
+
+    Never a full card number or IBAN: the providers do not give them to us, and nothing that
+    does (a hosted page) is ours.
+    """
+
+    brand: str | None = None
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    account_holder: str | None = None
+    #: e.g. `FR** **** **** **06` (see domain.setups.mask_account).
+    account_masked: str | None = None
+    bank_name: str | None = None
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {k: v for k, v in (
+            ("brand", self.brand), ("last4", self.last4), ("exp_month", self.exp_month),
+            ("exp_year", self.exp_year), ("account_holder", self.account_holder),
+            ("account_masked", self.account_masked), ("bank_name", self.bank_name))
+            if v is not None}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, object]) -> MethodDisplay:
+        def text(key: str) -> str | None:
+            value = values.get(key)
+            return value if isinstance(value, str) else None
+
+        def number(key: str) -> int | None:
+            value = values.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        return cls(brand=text("brand"), last4=text("last4"), exp_month=number("exp_month"),
+                   exp_year=number("exp_year"), account_holder=text("account_holder"),
+                   account_masked=text("account_masked"), bank_name=text("bank_name"))
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentMethod:
     """The account's current way to pay.
 
@@ -39,6 +78,8 @@ class PaymentMethod:
     #: False once a hard decline says this method can never work again.
     usable: bool = True
     details: dict[str, str] = field(default_factory=dict)
+    #: What the customer may be shown of it (None: nothing known, e.g. onboarded by id).
+    display: MethodDisplay | None = None
 
 
 @dataclass(frozen=True, slots=True)

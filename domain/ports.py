@@ -31,6 +31,7 @@ from domain.records import (
     WebhookEvent,
 )
 from domain.seats import SeatChange
+from domain.setups import PaymentMethodSetup
 from domain.subscriptions import Subscription, SubscriptionStatus
 from domain.usage import UsageRecord
 
@@ -335,6 +336,22 @@ class WebhookEventRepository(Protocol):
         ...
 
 
+class SetupRepository(Protocol):
+    def add(self, *, setup: PaymentMethodSetup) -> None: ...
+    def get(self, *, setup_id: str) -> PaymentMethodSetup | None: ...
+    def by_provider_ref(self, *, provider: str, provider_ref: str
+                        ) -> PaymentMethodSetup | None: ...
+
+    def open_for_customer(self, *, provider: str, provider_customer: str
+                          ) -> list[PaymentMethodSetup]:
+        """Open setups of a provider customer, newest first."""
+        ...
+
+    def mark_completed(self, *, setup_id: str, at: datetime) -> bool:
+        """Open → completed; False if it was not open (another event completed it first)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. `with uow: …; uow.commit()`; leaving without commit (or on
     an exception) rolls back. Repositories are valid only inside the `with` block."""
@@ -363,6 +380,8 @@ class UnitOfWork(Protocol):
     def webhook_events(self) -> WebhookEventRepository: ...
     @property
     def bank_transactions(self) -> BankTransactionRepository: ...
+    @property
+    def setups(self) -> SetupRepository: ...
 
     def __enter__(self) -> Self: ...
 

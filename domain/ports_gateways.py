@@ -14,6 +14,7 @@ from domain.accounts import Account
 from domain.invoices import Invoice
 from domain.money import Money
 from domain.outcomes import AwaitingTransfer, Outcome, ProviderEvent
+from domain.setups import CardOnFile, MandateOnFile, SetupIncomplete, SetupSession
 
 
 class CardGateway(Protocol):
@@ -41,6 +42,34 @@ class DirectDebitGateway(Protocol):
         """The attempt's payment, looked for under `mandate_id` first when given; NotFound
         only if no payment anywhere names the attempt."""
         ...
+
+
+class CardSetupGateway(Protocol):
+    """Putting a card on file through the provider's hosted page (Stripe Checkout, setup mode).
+
+    Raises `domain.setups.ProviderUnavailable` when the provider cannot be reached."""
+
+    def create_customer(self, *, account_id: str, name: str, email: str | None) -> str: ...
+
+    def start_card_setup(self, *, setup_id: str, account_id: str, customer: str,
+                         currency: str, success_url: str, cancel_url: str) -> SetupSession: ...
+
+    def card_of_session(self, *, session_id: str) -> CardOnFile | SetupIncomplete: ...
+
+    def card_of_setup_intent(self, *, setup_intent_id: str) -> CardOnFile | SetupIncomplete: ...
+
+
+class DirectDebitSetupGateway(Protocol):
+    """Putting a mandate on file through a Billing Request and its hosted flow.
+
+    Raises `domain.setups.ProviderUnavailable` when the provider cannot be reached."""
+
+    def start_direct_debit_setup(self, *, setup_id: str, account_id: str, scheme: str,
+                                 customer: str | None, name: str, email: str | None,
+                                 redirect_uri: str, exit_uri: str) -> SetupSession: ...
+
+    def mandate_of_billing_request(self, *, billing_request_id: str
+                                   ) -> MandateOnFile | SetupIncomplete: ...
 
 
 class WireGateway(Protocol):

@@ -150,7 +150,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
         composer=NoticeComposer(links=links),
         retry_policy=RetryPolicy(schedule_days=settings.retry_schedule_days,
                                  max_attempts_per_30_days=settings.max_card_attempts_per_30_days),
-        wire_due_days=settings.wire_due_days)
+        wire_due_days=settings.wire_due_days, card_setup=providers.stripe,
+        direct_debit_setup=providers.gocardless)
     rate_limits = make_rate_limiters(
         redis_url=settings.redis_url, card_per_second=settings.stripe_rate_limit_per_second,
         direct_debit_per_second=settings.gocardless_rate_limit_per_second)

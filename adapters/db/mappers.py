@@ -20,7 +20,7 @@ from adapters.db.tables import (
     UnmatchedTransferRow,
     WebhookEventRow,
 )
-from domain.accounts import Account, MethodType, PaymentMethod, Standing
+from domain.accounts import Account, MethodDisplay, MethodType, PaymentMethod, Standing
 from domain.billing import SubscriptionTerms
 from domain.invoices import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Period, Section
 from domain.ledger import EntryKind, LedgerEntry
@@ -75,7 +75,8 @@ def _money(minor: int | None, currency: str) -> Money | None:
 def method_values(method: PaymentMethod) -> dict[str, Any]:
     return {"method_type": method.type.value, "method_customer": method.provider_customer,
             "method_ref": method.provider_method, "method_scheme": method.scheme,
-            "method_usable": method.usable, "method_details": dict(method.details)}
+            "method_usable": method.usable, "method_details": dict(method.details),
+            "method_display": method.display.as_dict() if method.display else None}
 
 
 def account_values(account: Account, *, now: datetime) -> dict[str, Any]:
@@ -88,7 +89,9 @@ def account_values(account: Account, *, now: datetime) -> dict[str, Any]:
 def account_from_row(row: AccountRow | Row[Any] | Prefixed) -> Account:
     method = PaymentMethod(type=MethodType(row.method_type), provider_customer=row.method_customer,
                            provider_method=row.method_ref, scheme=row.method_scheme,
-                           usable=row.method_usable, details=dict(row.method_details))
+                           usable=row.method_usable, details=dict(row.method_details),
+                           display=MethodDisplay.from_dict(row.method_display)
+                           if row.method_display else None)
     return Account(id=row.id, name=row.name, currency=row.currency, language=row.language,
                    email=row.email, standing=Standing(row.standing), payment_method=method)
 

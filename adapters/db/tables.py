@@ -80,6 +80,9 @@ class AccountRow(SQLModel, table=True):
     method_scheme: str | None = Field(default=None, sa_type=String(32))
     method_usable: bool = True
     method_details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    #: What may be shown of the method (card brand/last 4/expiry, masked account); migration
+    #: 0010. Never a full card number or IBAN.
+    method_display: dict[str, Any] | None = Field(default=None, sa_type=JSON, nullable=True)
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
 
@@ -326,6 +329,28 @@ class BankTransactionRow(SQLModel, table=True):
     received_on: date
     invoice_id: str | None = Field(default=None, foreign_key="invoices.id", sa_type=Text)
     recorded_at: datetime = _instant()
+
+
+class PaymentMethodSetupRow(SQLModel, table=True):
+    """A card or mandate setup started at a provider (migration 0010)."""
+
+    __tablename__ = "payment_method_setups"
+    __table_args__ = (UniqueConstraint("provider", "provider_ref"),)
+
+    id: str = Field(primary_key=True, sa_type=Text)
+    account_id: str = Field(foreign_key="accounts.id", index=True, sa_type=Text)
+    method: str = _label(16)
+    provider: str = _label(32)
+    #: The Checkout Session (Stripe) or Billing Request (GoCardless) id.
+    provider_ref: str = Field(sa_type=Text)
+    provider_customer: str = Field(index=True, sa_type=Text)
+    scheme: str | None = Field(default=None, sa_type=String(32))
+    status: str = _label(16)
+    url: str = Field(sa_type=Text)
+    return_url: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _instant()
+    expires_at: datetime | None = _instant(nullable=True)
+    completed_at: datetime | None = _instant(nullable=True)
 
 
 class WebhookEventRow(SQLModel, table=True):

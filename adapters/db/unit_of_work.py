@@ -29,6 +29,7 @@ from adapters.db.repositories.records import (
     SqlUnmatchedTransferRepository,
     SqlWebhookEventRepository,
 )
+from adapters.db.repositories.setups import SqlSetupRepository
 from adapters.db.repositories.subscriptions import SqlSubscriptionRepository
 from adapters.db.repositories.usage import SqlSeatChangeRepository, SqlUsageRepository
 
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
     unmatched_transfers: SqlUnmatchedTransferRepository
     webhook_events: SqlWebhookEventRepository
     bank_transactions: SqlBankTransactionRepository
+    setups: SqlSetupRepository
 
     def __init__(self, session_factory: SessionFactory, *, clock: _Clock | None = None) -> None:
         self._session_factory = session_factory
@@ -87,6 +89,7 @@ class SqlUnitOfWork:
         self.unmatched_transfers = SqlUnmatchedTransferRepository(session)
         self.webhook_events = SqlWebhookEventRepository(session)
         self.bank_transactions = SqlBankTransactionRepository(session)
+        self.setups = SqlSetupRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -103,9 +103,14 @@ class World:
 
 @pytest.fixture
 def world(database_url: str) -> Iterator[World]:
+    yield from running_world(database_url)
+
+
+def running_world(database_url: str, *, api_keys: tuple[str, ...] = ()) -> Iterator[World]:
+    """The embedded system on `database_url`, stopped when the generator is closed."""
     clock = ManualClock(START)
     settings = Settings(database_url=database_url, stripe_webhook_secrets=(STRIPE_SECRET,),
-                        gocardless_webhook_secrets=(GOCARDLESS_SECRET,))
+                        gocardless_webhook_secrets=(GOCARDLESS_SECRET,), api_keys=api_keys)
     system = start_embedded(settings, clock=clock, threads=4, migrate=False)
     assert system.webhook_url is not None
     try:

@@ -22,12 +22,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     for status, description in [
         (401, "missing or wrong API key"), (404, "unknown id"), (409, "conflict"),
         (422, "invalid request; `field` names the offending field"),
-        (503, "no API key configured")]}
+        (503, "no API key configured, or a payment provider could not be reached")]}
 
 
 def _routers() -> list[APIRouter]:
     """The resource routers, imported here so a new resource is one line."""
-    return []
+    from workers.api import setups
+
+    return [setups.router]
 
 
 def create_api(deps: Deps, settings: Settings) -> FastAPI:

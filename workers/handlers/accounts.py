@@ -8,6 +8,7 @@ from domain.accounts import PaymentMethod, Standing
 from domain.errors import AttemptAlreadyActive, UnknownAccount
 from domain.invoices import InvoiceStatus
 from domain.payments import IN_FLIGHT_STATUSES
+from domain.ports import UnitOfWork
 from domain.records import AuditEntry
 from workers.handlers.apply import AfterCommit, cancel_active
 from workers.handlers.collection import collect_attempt, new_attempt
@@ -20,15 +21,23 @@ def change_payment_method(deps: Deps, *, account_id: str, method: PaymentMethod,
                           actor: str = "customer") -> None:
     """Store the account's new method; a worker then retries its open balances, oldest first."""
     with deps.uow_factory() as uow:
-        account = uow.accounts.get(account_id=account_id)
-        if account is None:
-            raise UnknownAccount(account_id)
-        uow.accounts.update_payment_method(account_id=account_id, method=method)
-        uow.audit.add(entry=AuditEntry(at=deps.clock.now(), actor=actor,
-                                       action="payment_method.updated", target=account_id,
-                                       details={"type": method.type.value}))
+        store_payment_method(uow, deps, account_id=account_id, method=method, actor=actor)
         uow.commit()
     deps.dispatch.retry_open_balances(account_id)
+
+
+def store_payment_method(uow: UnitOfWork, deps: Deps, *, account_id: str,
+                         method: PaymentMethod, actor: str) -> None:
+    """The write half of `change_payment_method`, in the caller's transaction; the caller
+    commits, then dispatches `retry_open_balances` (a setup completion claims its setup in
+    the same transaction)."""
+    account = uow.accounts.get(account_id=account_id)
+    if account is None:
+        raise UnknownAccount(account_id)
+    uow.accounts.update_payment_method(account_id=account_id, method=method)
+    uow.audit.add(entry=AuditEntry(at=deps.clock.now(), actor=actor,
+                                   action="payment_method.updated", target=account_id,
+                                   details={"type": method.type.value}))
 
 
 def retry_open_balances(deps: Deps, *, account_id: str, reason: str) -> list[str]:
@@ -80,4 +89,4 @@ def _reinstate_if_settled(deps: Deps, *, account_id: str) -> None:
             uow.commit()
 
 
-__all__ = ["change_payment_method", "retry_open_balances"]
+__all__ = ["change_payment_method", "retry_open_balances", "store_payment_method"]

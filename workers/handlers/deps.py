@@ -10,7 +10,14 @@ from domain.clock import Clock
 from domain.invoices import Invoice
 from domain.payments import PaymentAttempt
 from domain.ports import UnitOfWorkFactory
-from domain.ports_gateways import CardGateway, DirectDebitGateway, Dispatcher, WireGateway
+from domain.ports_gateways import (
+    CardGateway,
+    CardSetupGateway,
+    DirectDebitGateway,
+    DirectDebitSetupGateway,
+    Dispatcher,
+    WireGateway,
+)
 from domain.retry_policy import RetryPolicy
 
 
@@ -35,3 +42,6 @@ class Deps:
     composer: MessageComposer
     retry_policy: RetryPolicy
     wire_due_days: int = 30
+    #: Payment-method setups (hosted pages); None where a process never starts one.
+    card_setup: CardSetupGateway | None = None
+    direct_debit_setup: DirectDebitSetupGateway | None = None

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.records import WebhookEvent
-from workers.handlers import webhooks_gocardless, webhooks_stripe
+from workers.handlers import webhooks_gocardless, webhooks_setups, webhooks_stripe
 from workers.handlers.deps import Deps
 from workers.handlers.webhook_results import Handled, Parked, Result
 
@@ -26,8 +26,8 @@ Handler = Callable[[Deps, WebhookEvent], Result]
 
 #: Event type → handler, per provider. Types not listed are stored and marked processed.
 HANDLERS: dict[str, dict[str, Handler]] = {
-    "stripe": webhooks_stripe.HANDLERS,
-    "gocardless": webhooks_gocardless.HANDLERS,
+    "stripe": {**webhooks_stripe.HANDLERS, **webhooks_setups.STRIPE_HANDLERS},
+    "gocardless": {**webhooks_gocardless.HANDLERS, **webhooks_setups.GOCARDLESS_HANDLERS},
 }
 
 #: A parked event is tried again after 1, 2, 4… minutes, never more than 6 hours apart.

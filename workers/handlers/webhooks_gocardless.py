@@ -70,7 +70,7 @@ def on_mandate(deps: Deps, stored: WebhookEvent) -> Result:
             return Handled("replaced without a new mandate")
         change_payment_method(deps, account_id=account.id, actor="gocardless:mandates.replaced",
                               method=replace(method, provider_method=new, usable=True,
-                                             details=details))
+                                             details=details, display=None))
         return Handled(f"mandate {mandate} replaced by {new}; open balances retried")
     usable = MANDATE_USABLE[action]
     if usable:

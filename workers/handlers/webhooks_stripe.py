@@ -50,7 +50,7 @@ def on_method(deps: Deps, stored: WebhookEvent) -> Result:
     details = {k: v for k, v in method.details.items() if k != "unusable_reason"}
     change_payment_method(deps, account_id=account.id, actor=f"stripe:{stored.type}",
                           method=replace(method, provider_method=change.payment_method,
-                                         usable=True, details=details))
+                                         usable=True, details=details, display=None))
     return Handled(f"card {change.payment_method} on file; open balances retried")
 
 

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from adapters.simulators.gocardless import errors
+from adapters.simulators.gocardless import billing_requests, errors, hosted
 from adapters.simulators.gocardless.faults import FaultConfig, FaultMiddleware
 
 if TYPE_CHECKING:
@@ -121,6 +121,17 @@ def create_app(sim: GoCardlessSimulator) -> ASGIApp:
     async def retry_payment(r: Request) -> Any:
         return {"payments": store.retry_payment(ident(r), await _body(r, "data"))}
 
+    async def create_billing_request(r: Request) -> Any:
+        return {"billing_requests": billing_requests.create_billing_request(
+            store, await _body(r, "billing_requests"), key(r))}
+
+    async def get_billing_request(r: Request) -> Any:
+        return {"billing_requests": billing_requests.get_billing_request(store, ident(r))}
+
+    async def create_flow(r: Request) -> Any:
+        return {"billing_request_flows": billing_requests.create_flow(
+            store, await _body(r, "billing_request_flows"), base_url=str(r.base_url))}
+
     async def list_events(r: Request) -> Any:
         return wrap("events", store.list_events(dict(r.query_params)))
 
@@ -162,6 +173,10 @@ def create_app(sim: GoCardlessSimulator) -> ASGIApp:
         Route("/payments/{id}", api(get_payment), methods=["GET"]),
         Route("/payments/{id}/actions/cancel", api(cancel_payment), methods=["POST"]),
         Route("/payments/{id}/actions/retry", api(retry_payment), methods=["POST"]),
+        Route("/billing_requests", api(create_billing_request, 201), methods=["POST"]),
+        Route("/billing_requests/{id}", api(get_billing_request), methods=["GET"]),
+        Route("/billing_request_flows", api(create_flow, 201), methods=["POST"]),
+        *hosted.routes(sim),
         Route("/events", api(list_events), methods=["GET"]),
         Route("/events/{id}", api(get_event), methods=["GET"]),
         Route("/_sim/advance", advance, methods=["POST"]),

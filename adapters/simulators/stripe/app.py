@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from adapters.simulators.stripe import admin, objects, routes
+from adapters.simulators.stripe import admin, hosted, objects, routes
 from adapters.simulators.stripe.simulator import SimulatorConfig, StripeSimulator
 
 
@@ -30,7 +30,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 def create_app(config: SimulatorConfig | None = None, *,
                simulator: StripeSimulator | None = None) -> Starlette:
     """A Stripe API simulator app; `app.state.simulator` is the StripeSimulator behind it."""
-    app = Starlette(routes=[*routes.ROUTES, *admin.ROUTES],
+    app = Starlette(routes=[*routes.ROUTES, *admin.ROUTES, *hosted.ROUTES],
                     exception_handlers={404: _not_found, 405: _not_found})
     app.state.simulator = simulator or StripeSimulator(config)
     return app

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.simulators.stripe import aftermath, customers, objects, payments, search
+from adapters.simulators.stripe import aftermath, customers, objects, payments, search, setups
 from adapters.simulators.stripe.objects import Json
 from adapters.simulators.stripe.simulator import StripeSimulator
 from adapters.simulators.stripe.state import RequestContext, Store
@@ -18,7 +18,7 @@ from adapters.simulators.stripe.transport import Operation, handle
 #: Fields `expand[]` can replace by the object they name, and the table holding it.
 EXPANDABLE = {"latest_charge": "charges", "payment_method": "payment_methods",
               "customer": "customers", "payment_intent": "payment_intents",
-              "charge": "charges"}
+              "charge": "charges", "setup_intent": "setup_intents"}
 
 
 def _expand(store: Store, obj: Json, params: Json) -> Json:
@@ -144,6 +144,18 @@ ROUTES = [
         s.store, "refunds", _id(r), kind="refund", param="refund")),
     _route("GET", "/v1/disputes/{id}", lambda s, r: lambda c, p: customers.get(
         s.store, "disputes", _id(r), kind="dispute", param="dispute")),
+    _route("POST", "/v1/setup_intents", lambda s, r: lambda c, p: setups.create_setup_intent(
+        s.store, c, p)),
+    _route("GET", "/v1/setup_intents/{id}", lambda s, r: lambda c, p: customers.get(
+        s.store, "setup_intents", _id(r), kind="setup_intent", param="intent")),
+    _route("POST", "/v1/setup_intents/{id}/confirm", lambda s, r: lambda c, p:
+           setups.confirm_setup_intent(s.store, c, _id(r), p)),
+    _route("POST", "/v1/checkout/sessions", lambda s, r: lambda c, p: setups.create_session(
+        s.store, p, base_url=str(r.base_url))),
+    _route("GET", "/v1/checkout/sessions/{id}", lambda s, r: lambda c, p: customers.get(
+        s.store, "checkout_sessions", _id(r), kind="checkout.session", param="session")),
+    _route("POST", "/v1/checkout/sessions/{id}/expire", lambda s, r: lambda c, p:
+           setups.expire_session(s.store, _id(r))),
     _route("GET", "/v1/events", lambda s, r: lambda c, p: _events(s.store, p)),
     _route("GET", "/v1/events/{id}", lambda s, r: lambda c, p: _one_event(s.store, _id(r))),
 ]
