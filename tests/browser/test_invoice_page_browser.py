@@ -76,10 +76,6 @@ def test_a_tampered_link_shows_the_not_found_page(world: BrowserWorld, page: Pag
 
 def test_pressing_the_button_and_completing_the_setup_pays_the_invoice(
         world: BrowserWorld, page: Page) -> None:
-    # The setup flow is the Billing API issue's (workers/handlers/setups.py); until it is
-    # merged there is no hosted setup page to land on.
-    pytest.importorskip("workers.handlers.setups", reason="the payment-method setup flow "
-                        "(workers/handlers/setups.py, branch wip-setups) is not merged yet")
     # Given the customer on their unpaid invoice's page
     account_id = world.declined_customer(language="en")
     link = world.emailed_link(account_id)

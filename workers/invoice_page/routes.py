@@ -13,11 +13,10 @@ accounts get the transfer instructions instead.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from collections.abc import Mapping
-from typing import Protocol, cast
+from typing import Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -30,6 +29,7 @@ from adapters.invoice_links import PAGE_PREFIX, InvoiceLinks
 from domain.accounts import MethodType
 from workers.config import Settings
 from workers.handlers.deps import Deps
+from workers.handlers.setups import start_setup as handlers_start_setup
 from workers.invoice_page.links import invoice_links
 from workers.invoice_page.state import InvoicePage, NoWireDetails, load_page, payment_details
 
@@ -58,16 +58,6 @@ class StartSetup(Protocol):
 
     def __call__(self, deps: Deps, *, account_id: str, method: MethodType,
                  scheme: str | None = None, return_url: str | None = None) -> SetupStarted: ...
-
-
-def handlers_start_setup() -> StartSetup | None:
-    """The setup flow's entry point, looked up when a customer presses the button (None while
-    it is not installed: the button then answers that online payment is unavailable)."""
-    try:
-        module = importlib.import_module("workers.handlers.setups")
-    except ImportError:
-        return None
-    return cast(StartSetup, module.start_setup)
 
 
 def configured_bank_details(settings: Settings) -> dict[str, BankDetails]:
@@ -138,15 +128,13 @@ def invoice_page_routes(deps: Deps, settings: Settings, *,
         page_url = links.url_for(page.invoice.id)
         if not page.owed or page.method is MethodType.WIRE:
             return RedirectResponse(page_url, status_code=303, headers=HEADERS)
-        setup = start_setup or handlers_start_setup()
-        if setup is None:
-            return render(page, token, links, unavailable=True)
+        setup: StartSetup = start_setup or handlers_start_setup
         try:
             started = await run_in_threadpool(
                 setup, deps, account_id=page.account.id, method=_setup_method(page),
                 scheme=page.account.payment_method.scheme if _setup_method(page)
                 is MethodType.DIRECT_DEBIT else None, return_url=page_url)
-        except Exception:  # (the provider is down, or refused: the customer may try again)
+        except Exception:  # (ProviderUnavailable, a refusal: the customer may try again)
             log.exception("invoice page: the setup could not be started",
                           extra={"invoice_id": page.invoice.id, "account_id": page.account.id})
             return render(page, token, links, unavailable=True)
