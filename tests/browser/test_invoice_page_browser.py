@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,23 @@ PAID_WITHIN_SECONDS = 60
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserWorld]:
     folder = tmp_path_factory.mktemp("browser-world")
     yield from browser_world(f"sqlite:///{folder / 'paycollect.db'}")
+
+
+@pytest.fixture
+def own_world(tmp_path: Path) -> Iterator[BrowserWorld]:
+    """A system of its own, for a test that moves the clock."""
+    yield from browser_world(f"sqlite:///{tmp_path / 'paycollect.db'}",
+                             link_secret="browser-test-secret")
+
+
+def reload_until_paid(page: Page, *, wait: Callable[[], None] = lambda: time.sleep(0.5)
+                      ) -> None:
+    """Reload the page until it says paid, for at most PAID_WITHIN_SECONDS."""
+    deadline = time.monotonic() + PAID_WITHIN_SECONDS
+    while page.get_by_test_id("status").get_attribute("data-status") != "paid":
+        assert time.monotonic() < deadline, "the invoice was not paid in time"
+        wait()
+        page.reload()
 
 
 def test_the_link_in_the_email_opens_the_invoice_with_its_amount_and_sections(
@@ -90,12 +107,37 @@ def test_pressing_the_button_and_completing_the_setup_pays_the_invoice(
     page.wait_for_url(link)
     # And once the webhook is processed and the open balance retried on the new card, the
     # page says the invoice is paid, with nothing due and no button
-    deadline = time.monotonic() + PAID_WITHIN_SECONDS
-    while page.get_by_test_id("status").get_attribute("data-status") != "paid":
-        assert time.monotonic() < deadline, "the invoice was not paid in time"
-        time.sleep(0.5)
-        page.reload()
+    reload_until_paid(page)
     assert page.get_by_test_id("status").inner_text() == "Paid"
     assert page.get_by_test_id("amount-due").inner_text() == "€0.00"
     assert page.get_by_test_id("pay").count() == 0
     assert re.search(r"This invoice is paid", page.content())
+
+
+def test_a_debit_customer_sets_up_a_new_mandate_and_the_invoice_is_paid_once_it_confirms(
+        own_world: BrowserWorld, page: Page) -> None:
+    # Given a French direct-debit customer on their invoice's page
+    world = own_world
+    account_id = world.uncollected_debit_customer(language="fr")
+    invoice = world.invoice_of(account_id)
+    link = world.invoice_link(invoice.id)
+    page.goto(link)
+    assert "mandat de prélèvement" in page.locator("p.hint").inner_text()
+    # When they press the button, and complete GoCardless's hosted page with a paying account
+    page.get_by_test_id("pay").click()
+    page.get_by_test_id("behaviour").select_option("pays")
+    page.get_by_test_id("complete-setup").click()
+    # Then they are back on the page, which names the new mandate; the debit is on its way
+    page.wait_for_url(link)
+    with world.deps.uow_factory() as uow:
+        account = uow.accounts.get(account_id=account_id)
+    assert account is not None
+    mandate = account.payment_method.provider_method
+    assert mandate is not None
+    assert mandate != f"MD_{account_id}"
+    page.reload()
+    assert f"(mandat {mandate})" in page.locator("section.payment").inner_text()
+    # And once the bank confirms the debit (days later), the page says paid
+    reload_until_paid(page, wait=lambda: world.days_pass(1))
+    assert page.get_by_test_id("status").inner_text() == "Payée"
+    assert page.get_by_test_id("amount-due").inner_text() == "0,00\u00a0€"

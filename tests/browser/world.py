@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from adapters.invoice_links import InvoiceLinks
 from domain.accounts import MethodType, PaymentMethod
 from domain.clock import ManualClock, at_utc
 from domain.invoices import Invoice
@@ -22,6 +23,7 @@ from tests.handlers.world import subscribe
 from workers.bootstrap import Embedded, start_embedded
 from workers.config import Settings
 from workers.handlers.deps import Deps
+from workers.handlers.renewals import RenewalSettings, run_due_renewals
 from workers.scheduler import renew_due
 
 START = date(2026, 3, 1)
@@ -34,6 +36,8 @@ _LINK = re.compile(r"(https?://\S+/i/[A-Za-z0-9_-]+)")
 class BrowserWorld:
     system: Embedded
     clock: ManualClock
+    #: INVOICE_LINK_SECRET when the test configured one; None: the system generated its own.
+    link_secret: str | None = None
 
     @property
     def deps(self) -> Deps:
@@ -59,10 +63,34 @@ class BrowserWorld:
         self.system.flush_webhooks()
         return account_id
 
+    def uncollected_debit_customer(self, *, language: str) -> str:
+        """A SEPA direct-debit customer whose first invoice was issued today and not collected
+        yet (its mandate, unknown to the provider, is about to be replaced); its id."""
+        account_id = f"acc_{uuid.uuid4().hex[:8]}"
+        subscribe(self.deps.uow_factory, account=an_account(
+            id=account_id, language=language, payment_method=PaymentMethod(
+                MethodType.DIRECT_DEBIT, provider_method=f"MD_{account_id}",
+                scheme="sepa_core")), started_on=START)
+        run_due_renewals(uow_factory=self.deps.uow_factory, as_of=START, clock=self.clock,
+                         settings=RenewalSettings())
+        return account_id
+
+    def days_pass(self, days: int) -> None:
+        """Let `days` go by, one at a time, for the providers (debits confirm) and workers."""
+        for _ in range(days):
+            self.clock.advance(days=1)
+            self.system.advance_providers(self.clock.today())
+            self.system.flush_webhooks()
+
     def invoice_of(self, account_id: str) -> Invoice:
         with self.deps.uow_factory() as uow:
             [invoice] = uow.invoices.list(account_id=account_id)
         return invoice
+
+    def invoice_link(self, invoice_id: str) -> str:
+        """The invoice's page URL, signed as the e-mails sign it (needs `link_secret`)."""
+        assert self.link_secret is not None, "start the world with a link_secret"
+        return InvoiceLinks(secrets=(self.link_secret,), base_url=self.url).url_for(invoice_id)
 
     def emailed_link(self, account_id: str, *, kind: str = "payment_failed") -> str:
         """The invoice page's URL as written in the customer's e-mail of `kind`."""
@@ -73,13 +101,16 @@ class BrowserWorld:
         return link
 
 
-def browser_world(database_url: str, *, migrate: bool = True) -> Iterator[BrowserWorld]:
-    """The embedded system on `database_url`, nothing configured for the links (so its
-    secret is generated and its base URL is the served address, as in `make demo`)."""
+def browser_world(database_url: str, *, migrate: bool = True,
+                  link_secret: str | None = None) -> Iterator[BrowserWorld]:
+    """The embedded system on `database_url`. Without `link_secret` nothing is configured
+    for the links: the secret is generated and the base URL is the served address, as in
+    `make demo`."""
     clock = ManualClock(at_utc(2026, 3, 1, 9))
-    system = start_embedded(Settings(database_url=database_url), clock=clock, threads=4,
-                            migrate=migrate)
+    settings = Settings(database_url=database_url,
+                        invoice_link_secrets=(link_secret,) if link_secret else ())
+    system = start_embedded(settings, clock=clock, threads=4, migrate=migrate)
     try:
-        yield BrowserWorld(system=system, clock=clock)
+        yield BrowserWorld(system=system, clock=clock, link_secret=link_secret)
     finally:
         system.close()
