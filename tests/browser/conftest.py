@@ -1,4 +1,7 @@
-"""Browser fixtures: one chromium per session (fresh profile), one page per test."""
+"""Browser fixtures: one chromium per test module (fresh profile), one page per test.
+
+Not per session: Playwright's sync API keeps an event loop running on the main thread while
+it is started, and later tests that run their own loop there (localstripe) would fail."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from tests.browser.chromium import LAUNCH_ARGS, require_chromium
 TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
     executable = require_chromium()
     profile: Path = tmp_path_factory.mktemp("chromium-profile")
