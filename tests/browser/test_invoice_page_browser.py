@@ -129,6 +129,7 @@ def test_a_debit_customer_sets_up_a_new_mandate_and_the_invoice_is_paid_once_it_
     page.get_by_test_id("complete-setup").click()
     # Then they are back on the page, which names the new mandate; the debit is on its way
     page.wait_for_url(link)
+    world.system.flush_webhooks()  # (the completion webhook is asynchronous)
     with world.deps.uow_factory() as uow:
         account = uow.accounts.get(account_id=account_id)
     assert account is not None
