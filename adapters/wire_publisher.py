@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from adapters.bank_details import BankDetails
+from adapters.composer import invoice_link_context
+from adapters.invoice_links import InvoiceLinks
 from adapters.notices import NoticeKind, render_notice
 from adapters.redis_stream import RedisStreamPublisher
 from domain.accounts import Account
@@ -76,8 +78,11 @@ def payment_reference(invoice: Invoice) -> str:
 
 class WirePublisher:
     def __init__(self, *, notifier: Notifier, stream: RedisStreamPublisher | None,
-                 bank_details_by_currency: Mapping[str, BankDetails]) -> None:
+                 bank_details_by_currency: Mapping[str, BankDetails],
+                 links: InvoiceLinks | None = None) -> None:
         self._notifier = notifier
+        #: The e-mail links to the invoice's page when set.
+        self._links = links
         #: None in the embedded mode: there is no other system to tell.
         self._stream = stream
         self._banks = dict(bank_details_by_currency)
@@ -111,17 +116,19 @@ class WirePublisher:
             self._stream.publish(stream=WIRE_INSTRUCTIONS_STREAM,
                                  fields=instructions.stream_fields())
         if account.email:
-            self._email(instructions, account=account, to=account.email)
+            self._email(instructions, invoice=invoice, account=account, to=account.email)
         return AwaitingTransfer(reference=instructions.reference, amount=instructions.amount,
                                 due_on=instructions.due_on)
 
-    def _email(self, instructions: WireInstructions, *, account: Account, to: str) -> None:
+    def _email(self, instructions: WireInstructions, *, invoice: Invoice, account: Account,
+               to: str) -> None:
         notice = render_notice(kind=NoticeKind.WIRE_INSTRUCTIONS, language=account.language,
                                context={"account_name": account.name,
                                         "invoice_number": instructions.invoice_number,
                                         "amount": instructions.amount,
                                         "due_on": instructions.due_on,
                                         "reference": format_rf_reference(instructions.reference),
-                                        "bank": instructions.bank})
+                                        "bank": instructions.bank,
+                                        **invoice_link_context(self._links, invoice)})
         self._notifier.send(to=to, subject=notice.subject, text=notice.text,
                             idempotency_key=instructions.event_id)

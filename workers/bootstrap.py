@@ -41,6 +41,7 @@ from workers.embedded import EmbeddedWorker
 from workers.handlers.deps import Deps
 from workers.handlers.event_delivery import DeliverySettings
 from workers.handlers.sweeper import SweepSettings
+from workers.invoice_page.links import invoice_links, with_invoice_links
 from workers.runtime import Runtime
 from workers.webhook_serving import LateApp, WebhookDelivery, with_webhook_secrets
 
@@ -140,11 +141,16 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     notifier = _notifier(settings)
     stream = RedisStreamPublisher.from_url(settings.redis_url) if settings.redis_url else None
     bank = _bank_details(embedded_defaults=settings.simulated_providers)
-    wire = WirePublisher(notifier=notifier, stream=stream, bank_details_by_currency=bank)
+    links = invoice_links(settings)
+    if links is None:
+        log.warning("INVOICE_LINK_SECRET is not set: customer e-mails carry no link to the "
+                    "invoice page")
+    wire = WirePublisher(notifier=notifier, stream=stream, bank_details_by_currency=bank,
+                         links=links)
     deps = Deps(
         uow_factory=uow_factory, clock=clock, card=providers.stripe,
         direct_debit=providers.gocardless, wire=wire, dispatch=ActorDispatcher(),
-        composer=NoticeComposer(),
+        composer=NoticeComposer(links=links),
         retry_policy=RetryPolicy(schedule_days=settings.retry_schedule_days,
                                  max_attempts_per_30_days=settings.max_card_attempts_per_30_days),
         wire_due_days=settings.wire_due_days, card_setup=providers.stripe,
@@ -215,7 +221,8 @@ def start_embedded(settings: Settings, *, clock: Clock, threads: int = 4,
 
     With `webhooks`, the webhook app is served on 127.0.0.1 and the simulators deliver their
     signed events to it (secrets from `settings`, else generated), duplicated and shuffled
-    on request.
+    on request. The app also serves the invoice pages; their links are signed with
+    INVOICE_LINK_SECRET, else a secret generated here (links change on every start).
     """
     from workers import runtime as runtime_module
 
@@ -237,6 +244,7 @@ def start_embedded(settings: Settings, *, clock: Clock, threads: int = 4,
                                    stripe_secret=settings.stripe_webhook_secrets[0],
                                    gocardless_secret=settings.gocardless_webhook_secrets[0],
                                    duplicate_rate=webhook_duplicate_rate, shuffle=webhook_shuffle)
+    settings = with_invoice_links(settings, served_url=server.url if server else None)
     providers = start_providers(settings, today=clock.today, webhooks=delivery)
     runtime = build_runtime(settings, clock=clock, providers=providers)
     if server is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import typer
@@ -87,7 +88,8 @@ def replay(event_ref: str = typer.Argument(..., metavar="ID",
 
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind"),
           port: int = typer.Option(8080, "--port")) -> None:
-    """Serve the webhook app (POST /webhooks/stripe, /webhooks/gocardless; /healthz; /metrics)
+    """Serve the webhook app (POST /webhooks/stripe, /webhooks/gocardless; /healthz; /metrics),
+    the customers' invoice pages (/i/TOKEN)
     and the operator API (/api/…, bearer OPERATOR_API_TOKEN; OpenAPI at /api/openapi.json).
 
     With REDIS_URL, each stored event is sent to the `process_webhook` actor; without it the
@@ -101,6 +103,11 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Interface to bin
     if not settings.stripe_webhook_secrets or not settings.gocardless_webhook_secrets:
         typer.echo("warning: STRIPE_WEBHOOK_SECRET / GOCARDLESS_WEBHOOK_SECRET unset: that "
                    "provider's webhooks are all rejected", err=True)
+    if not settings.invoice_link_secrets:
+        typer.echo("warning: INVOICE_LINK_SECRET unset: every invoice page link answers 404",
+                   err=True)
+    settings = dataclasses.replace(  # links printed by this process point at this server
+        settings, public_base_url=settings.public_base_url or f"http://{host}:{port}")
     console = build_console_deps(settings)  # with REDIS_URL this configures the broker
     from workers.operator_api import operator_routes
 

@@ -66,6 +66,12 @@ class Settings:
     #: none configured: the API refuses every call.
     api_keys: tuple[str, ...] = ()
     smtp_url: str | None = None
+    #: Signs the customers' invoice links (INVOICE_LINK_SECRET, comma-separated for rotation:
+    #: the first signs, every one verifies). None configured: no links, every page is a 404;
+    #: the embedded mode generates one per start (links then change across restarts).
+    invoice_link_secrets: tuple[str, ...] = ()
+    #: Where customers reach the web app (PUBLIC_BASE_URL); None: the served address.
+    public_base_url: str | None = None
     mail_from: str = "billing@paycollect.invalid"
     retry_schedule_days: tuple[int, ...] = (1, 3, 5, 7)
     max_card_attempts_per_30_days: int = 15
@@ -133,6 +139,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         operator_api_token=env.get("OPERATOR_API_TOKEN") or None,
         api_keys=_secrets(env, "PAYCOLLECT_API_KEYS"),
         smtp_url=env.get("SMTP_URL") or None,
+        invoice_link_secrets=_secrets(env, "INVOICE_LINK_SECRET"),
+        public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         mail_from=env.get("MAIL_FROM") or Settings.mail_from,
         retry_schedule_days=_days(env, "RETRY_SCHEDULE_DAYS", Settings.retry_schedule_days),
         max_card_attempts_per_30_days=_int(env, "MAX_CARD_ATTEMPTS_PER_30_DAYS", 15),

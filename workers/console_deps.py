@@ -27,6 +27,7 @@ from domain.ports_gateways import Dispatcher
 from domain.retry_policy import RetryPolicy
 from workers.config import Settings
 from workers.handlers.deps import Deps
+from workers.invoice_page.links import invoice_links
 
 log = logging.getLogger("paycollect.console")
 
@@ -130,7 +131,7 @@ def build_console_deps(settings: Settings, *, clock: Clock | None = None,
                                                  on_events_committed=ask),
                 ask_for_event_delivery=ask,
                 clock=clock, card=none, direct_debit=none, wire=none, dispatch=dispatch,
-                composer=NoticeComposer(),
+                composer=NoticeComposer(links=invoice_links(settings)),
                 retry_policy=RetryPolicy(
                     schedule_days=settings.retry_schedule_days,
                     max_attempts_per_30_days=settings.max_card_attempts_per_30_days),

@@ -6,6 +6,7 @@ POST /webhooks/gocardless  `Webhook-Signature` checked by `gocardless_pro.webhoo
                            (what GoCardless expects) if no secret matches; one body, many events.
 GET  /healthz, GET /metrics (Prometheus text: webhook requests by provider and result).
 /v1/…                      the public billing API (workers/api/), mounted here.
+GET /i/{token}, POST /i/{token}/pay   the customers' invoice page (workers/invoice_page/).
 
 Nothing is written for a rejected request (too large → 413, malformed → 400, bad signature):
 verification and parsing come first, then one transaction stores the events. A duplicate
@@ -36,6 +37,7 @@ from workers.api.app import create_api
 from workers.config import Settings
 from workers.handlers import webhooks
 from workers.handlers.deps import Deps
+from workers.invoice_page import invoice_page_routes
 from workers.runtime import Runtime
 
 log = logging.getLogger("paycollect.webhook_app")
@@ -192,6 +194,8 @@ def create_webhook_app(runtime_or_deps: Runtime | Deps, settings: Settings, *,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/v1", app=create_api(deps, settings)),
+        *invoice_page_routes(deps, settings, bank_details=(
+            runtime_or_deps.bank_details if isinstance(runtime_or_deps, Runtime) else None)),
         *extra_routes,
     ])
 
