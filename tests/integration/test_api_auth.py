@@ -53,9 +53,12 @@ def test_the_openapi_document_describes_every_route_and_the_idempotency_key(
     document = api.http.get("/openapi.json").json()
     assert set(document["paths"]) == {
         "/accounts", "/accounts/{account_id}", "/accounts/{account_id}/balance",
-        "/accounts/{account_id}/ledger", "/subscriptions", "/subscriptions/{subscription_id}",
-        "/subscriptions/{subscription_id}/units", "/invoices", "/invoices/{invoice_id}",
-        "/invoices/{invoice_id}.html"}
+        "/accounts/{account_id}/ledger", "/accounts/{account_id}/payment-method-setups",
+        "/payment-method-setups/{setup_id}", "/subscriptions",
+        "/subscriptions/{subscription_id}", "/subscriptions/{subscription_id}/units",
+        "/subscriptions/{subscription_id}/cancel", "/subscriptions/{subscription_id}/rate-card",
+        "/usage", "/invoices", "/invoices/{invoice_id}", "/invoices/{invoice_id}.html",
+        "/webhook-endpoints", "/webhook-endpoints/{endpoint_id}"}
     for path, operations in document["paths"].items():
         if "post" in operations:
             names = [p["name"] for p in operations["post"].get("parameters", [])]

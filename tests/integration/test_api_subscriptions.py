@@ -51,6 +51,41 @@ def test_an_invalid_subscription_is_refused_with_422_naming_the_field(
     assert api.row_counts()["subscriptions"] == 0
 
 
+CARD = {"rounding": "per_second", "default_outbound_per_minute": 9,
+        "toll_free_per_minute": 4,
+        "destinations": [{"prefix": "+33", "label": "France", "per_minute": 3},
+                         {"prefix": "+336", "label": "France mobile", "per_minute": 12}]}
+
+
+def test_a_rate_card_given_at_creation_is_stored_with_the_subscription(api: ApiWorld) -> None:
+    # Given an account
+    account = api.account()
+    # When the subscription is created with its rate card
+    created = api.subscription(account["id"], rate_card=CARD)
+    # Then the card is the subscription's, as the rate-card endpoint shows it
+    card = api.http.get(f"/subscriptions/{created['id']}/rate-card").json()
+    assert (card["source"], card["rounding"], card["default_outbound_per_minute"],
+            card["toll_free_per_minute"]) == ("rate_card", "per_second", 9, 4)
+    assert {(d["prefix"], d["per_minute"]) for d in card["destinations"]} == {
+        ("+33", 3), ("+336", 12)}
+
+
+def test_an_invalid_rate_card_refuses_the_whole_subscription(api: ApiWorld) -> None:
+    # Given a card whose two prefixes are the same
+    account = api.account()
+    bad = {**CARD, "destinations": [{"prefix": "+33", "label": "France", "per_minute": 3},
+                                    {"prefix": "+33", "label": "Again", "per_minute": 4}]}
+    before = api.row_counts()
+    # When
+    response = api.http.post("/subscriptions", json={
+        "account": account["id"], "interval": "monthly", "user_price": 1000,
+        "number_price": 500, "started_on": "2026-03-01", "rate_card": bad})
+    # Then 422 names a field of the card, and neither the subscription nor the card is kept
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"].startswith("rate_card.")
+    assert api.row_counts() == before
+
+
 def test_a_second_subscription_with_the_same_external_id_is_409(api: ApiWorld) -> None:
     account = api.account()
     api.subscription(account["id"], external_id="contract-9")

@@ -1,8 +1,8 @@
 """Request and response bodies of /v1/subscriptions.
 
 Prices are integer minor units of the account's currency, per unit per interval (per month,
-or per year for annual plans). More plan parts (a rate card) are added as fields here and
-stored by `workers.api.subscriptions.store_subscription`.
+or per year for annual plans). A `rate_card` given at creation is stored with the
+subscription in one transaction (`workers.api.subscriptions.store_subscription`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from domain.plans import Interval, Plan, UnitKind
 from domain.seats import SeatChange, units_at
 from domain.subscriptions import Subscription, SubscriptionStatus
 from workers.api.account_models import ExternalId
+from workers.api.rate_cards import RateCardIn
 
 #: Large enough for any price, small enough that sums never overflow BIGINT.
 MAX_PRICE = 10**12
@@ -41,6 +42,10 @@ class SubscriptionCreate(BaseModel):
     numbers: Units = Field(0, description="numbers at the start")
     outbound_per_minute: Price | None = None
     toll_free_per_minute: Price | None = None
+    rate_card: RateCardIn | None = Field(
+        default=None, description="outbound prices per destination prefix, toll-free and the "
+        "rounding rule (as PUT /v1/subscriptions/{id}/rate-card); absent: the plan's "
+        "outbound_per_minute and toll_free_per_minute, per started minute")
 
     def plan(self, currency: str) -> Plan:
         def money(minor: int | None) -> Money | None:

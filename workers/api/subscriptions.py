@@ -14,11 +14,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from domain.billing import SubscriptionTerms
+from domain.ports import UnitOfWork
 from domain.seats import SeatChange, units_at
 from domain.subscriptions import Subscription, SubscriptionStatus
 from workers.api.context import ApiContext, api_context
 from workers.api.errors import Conflict, Invalid, NotFound
 from workers.api.lookup import find_account, find_subscription
+from workers.api.rate_cards import store_rate_card
 from workers.api.subscription_models import SubscriptionCreate, SubscriptionOut, UnitChange
 from workers.handlers import onboarding
 from workers.handlers import subscriptions as unit_handlers
@@ -54,11 +56,18 @@ def create_subscription(body: SubscriptionCreate, context: Context) -> Subscript
 
 def store_subscription(deps: Deps, *, subscription: Subscription,
                        body: SubscriptionCreate) -> None:
-    """Store a new subscription (what else the body holds goes into `also`, one transaction).
+    """Store a new subscription and its rate card, if given, in one transaction.
 
     Raises Conflict (account restricted), DuplicateExternalId (409 too)."""
+    card = body.rate_card
+
+    def with_rate_card(uow: UnitOfWork) -> None:
+        if card is not None:  # an invalid card raises Invalid: nothing of it is written
+            store_rate_card(uow, subscription_id=subscription.id, card=card,
+                            field_prefix="rate_card.")
+
     try:
-        onboarding.start_subscription(deps, subscription=subscription, also=None)
+        onboarding.start_subscription(deps, subscription=subscription, also=with_rate_card)
     except onboarding.AccountNotActive as error:
         raise Conflict(str(error), field="account") from None
 
