@@ -4,12 +4,13 @@ process) or installed by whoever embeds the system (`paycollect simulate`, tests
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.bank_details import BankDetails
 from adapters.broker import ProviderRateLimits
 from domain.ports_notify import Notifier
+from workers.handlers.collect_batch import BatchSettings
 from workers.handlers.deps import Deps
 from workers.handlers.sweeper import SweepSettings
 
@@ -24,6 +25,8 @@ class Runtime:
     bank_details: dict[str, BankDetails]
     #: Things to stop on shutdown (simulator servers, the embedded worker).
     closers: list[Any]
+    #: How a collect batch calls its providers (BATCH_PROVIDER_CONCURRENCY, deadline).
+    collect_batch: BatchSettings = field(default_factory=BatchSettings)
 
     def close(self) -> None:
         for closer in reversed(self.closers):
