@@ -177,7 +177,12 @@ class SqlAttemptRepository:
 
     def ask_again_at(self, *, attempt_ids: Collection[str], at: datetime) -> None:
         if attempt_ids:
-            run(self._session, _TABLE.update().where(_C.id.in_(list(attempt_ids)))
+            # Rows a worker has locked (a collect batch holds up to a batch of them) are
+            # skipped, not waited for: the sweeper then never waits on a worker, so the two
+            # cannot deadlock. The worker is changing them, which ends the wait anyway.
+            free = (select(_C.id).where(_C.id.in_(list(attempt_ids))).order_by(_C.id)
+                    .with_for_update(skip_locked=True))
+            run(self._session, _TABLE.update().where(_C.id.in_(free.scalar_subquery()))
                 .values(recheck_at=at))
 
     def answered(self, *, attempt_id: str, now: datetime) -> None:
