@@ -157,6 +157,9 @@ def main() -> None:
             # after submission (once: the sweeper marks what it asked), standing in for the
             # provider's webhook.
             poll_after_seconds=1, batch_size=args.batch_size,
+            # Nothing is killed either: on this loaded machine a batch may take longer than
+            # the fault test's 60 s, and its calls must not pass their start deadline.
+            stuck_after_seconds=600,
             env={"BATCH_PROVIDER_CONCURRENCY": str(args.pool)}) as pipeline:
         pipeline.start_workers()
         time.sleep(3)  # let the worker processes boot

@@ -43,7 +43,8 @@ from workers.config import Settings
 ROOT = Path(__file__).resolve().parents[2]
 #: The test key the workers and `deps()` use against the Stripe simulator.
 STRIPE_API_KEY = "sk_test_pipeline"
-#: When the sweeper (in this process) presumes an attempt stuck, told to the workers too.
+#: When the sweeper (in this process) presumes an attempt stuck, told to the workers too
+#: (by default: the fault test kills a worker and waits for what it stranded).
 STUCK_AFTER_SECONDS = 60
 
 #: Documentation-example bank details (not real accounts) for wire instructions.
@@ -91,7 +92,7 @@ class Pipeline:
                  threads: int = 8, faults: Faults | None = None,
                  seconds_per_day: float = 0.05, env: dict[str, str] | None = None,
                  lost_after_seconds: int = 30, poll_after_seconds: int = 1,
-                 batch_size: int = 50) -> None:
+                 batch_size: int = 50, stuck_after_seconds: int = STUCK_AFTER_SECONDS) -> None:
         self.database_url = database_url
         self.redis_url = redis_url
         self.worker_count = workers
@@ -105,6 +106,8 @@ class Pipeline:
         self.poll_after_seconds = poll_after_seconds
         #: Ids per route / collect message (COLLECT_BATCH_SIZE of the workers).
         self.batch_size = batch_size
+        #: A batch's calls start within this minus the provider call budget of its claim.
+        self.stuck_after_seconds = stuck_after_seconds
         self.workers: list[subprocess.Popen[bytes]] = []
         self.worker_logs: list[Path] = []
         self._servers: list[RunningServer] = []
@@ -164,7 +167,7 @@ class Pipeline:
                "PYTHONPATH": str(ROOT), "COLLECT_BATCH_SIZE": str(self.batch_size),
                # The sweeper here (in this process) presumes an attempt lost after 60 s; a
                # batch's calls must start well inside that (see collect_batch.BatchSettings).
-               "STUCK_AFTER_SECONDS": str(STUCK_AFTER_SECONDS),
+               "STUCK_AFTER_SECONDS": str(self.stuck_after_seconds),
                **DEMO_WIRE_ENV}
         env.update(self.extra_env)
         return env
@@ -234,7 +237,7 @@ class Pipeline:
                             gocardless_access_token="pipeline",
                             gocardless_base_url=self.gocardless_sim.url,
                             provider_timeout_seconds=1.0, provider_attempts=6,
-                            stuck_after_seconds=STUCK_AFTER_SECONDS,
+                            stuck_after_seconds=self.stuck_after_seconds,
                             pending_poll_after_seconds=self.poll_after_seconds,
                             scheduler_tick_seconds=1.0,
                             lost_message_after_seconds=self.lost_after_seconds)
