@@ -161,7 +161,11 @@ class GoCardlessGateway(GoCardlessSetups):
         may have been made on an earlier mandate than the one given).
         """
         try:
-            searches = ({"mandate": mandate_id}, {}) if mandate_id else ({},)
+            # Pages of 500 (GoCardless's largest): the full search is what a lookup of an
+            # attempt that never reached GoCardless costs (a worker killed with a batch
+            # claimed strands up to a batch of those), ten times fewer requests than at 50.
+            searches = ({"mandate": mandate_id, "limit": "500"}, {"limit": "500"}) \
+                if mandate_id else ({"limit": "500"},)
             for params in searches:
                 payments = self._call(lambda p=params: [
                     payment.attributes for payment in self._api["payments"].all(params=p)])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,8 +34,14 @@ class Inline:
     def route_invoice(self, invoice_id: str) -> None:
         collection.route_invoice(self.deps, invoice_id=invoice_id)  # type: ignore[arg-type]
 
+    def route_many(self, invoice_ids: Sequence[str]) -> None:
+        collection.route_invoices(self.deps, invoice_ids=invoice_ids)  # type: ignore[arg-type]
+
     def collect(self, attempt_id: str, method: str) -> None:
         collection.collect_attempt(self.deps, attempt_id=attempt_id)  # type: ignore[arg-type]
+
+    def collect_many(self, attempt_ids: Sequence[str], method: str) -> None:
+        collection.collect_attempts(self.deps, attempt_ids=attempt_ids)  # type: ignore[arg-type]
 
     def reconcile(self, attempt_id: str) -> None: ...
     def send_notification(self, notification_id: str) -> None: ...

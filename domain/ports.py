@@ -11,7 +11,7 @@ In a class with a method named `list`, methods annotated `-> list[...]` come bef
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -166,6 +166,18 @@ class InvoiceRepository(Protocol):
         (None: no such attempt). Every change to an attempt starts here."""
         ...
 
+    def get_many_with_accounts(self, *, invoice_ids: Collection[str],
+                               ) -> dict[str, tuple[Invoice, Account]]:
+        """`get_with_account` for many invoices in one round trip, by invoice id (unknown
+        ids are left out)."""
+        ...
+
+    def lock_for_attempts(self, *, attempt_ids: Collection[str]) -> list[LockedAttempt]:
+        """`lock_for_attempt` for many attempts in one round trip (unknown ids are left
+        out), locked and returned by account, then in the order renewals lock an account's
+        invoices: two batches sharing attempts never deadlock."""
+        ...
+
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
                         period_start: date) -> Invoice | None: ...
 
@@ -259,6 +271,18 @@ class AttemptRepository(Protocol):
         is active), DuplicateAttempt when the id exists; the transaction stays usable."""
         ...
 
+    def add_many(self, *, attempts: Sequence[PaymentAttempt]) -> set[str]:
+        """Insert the attempts in one statement; returns the ids inserted. One whose invoice
+        already has an active attempt (or whose id exists) is left out, raising nothing;
+        the transaction stays usable."""
+        ...
+
+    def claim_many(self, *, amounts: Mapping[str, Money], now: datetime) -> set[str]:
+        """Compare-and-set SCHEDULED → PROCESSING for every attempt id of `amounts` in one
+        statement, setting each one's amount; returns the ids claimed (the others were not
+        SCHEDULED any more: claimed or settled by someone else)."""
+        ...
+
     def get(self, *, attempt_id: str) -> PaymentAttempt | None: ...
     def get_for_update(self, *, attempt_id: str) -> PaymentAttempt | None: ...
 
@@ -275,6 +299,11 @@ class AttemptRepository(Protocol):
         ...
 
     def list_for_invoice(self, *, invoice_id: str) -> list[PaymentAttempt]: ...
+
+    def list_for_invoices(self, *, invoice_ids: Collection[str],
+                          ) -> dict[str, list[PaymentAttempt]]:
+        """`list_for_invoice` for many invoices in one round trip (every id a key)."""
+        ...
 
     def in_flight_amounts(self, *, invoice_ids: Collection[str]) -> dict[str, Money]:
         """Per invoice, the sum of its attempts in IN_FLIGHT_STATUSES (absent: none)."""

@@ -7,6 +7,7 @@ out of retries answers `Unknown`, and the handlers reconcile before anything els
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
@@ -81,7 +82,17 @@ class Dispatcher(Protocol):
     """Sends work to the workers (dramatiq messages); handlers never import actors."""
 
     def route_invoice(self, invoice_id: str) -> None: ...
+
+    def route_many(self, invoice_ids: Sequence[str]) -> None:
+        """Route these invoices, in messages of at most COLLECT_BATCH_SIZE ids."""
+        ...
+
     def collect(self, attempt_id: str, method: str) -> None: ...
+
+    def collect_many(self, attempt_ids: Sequence[str], method: str) -> None:
+        """Collect these attempts of one method, in messages of at most COLLECT_BATCH_SIZE
+        ids (one message carries a batch: see workers/handlers/collect_batch.py)."""
+        ...
     def reconcile(self, attempt_id: str) -> None: ...
     def send_notification(self, notification_id: str) -> None: ...
     def retry_open_balances(self, account_id: str) -> None: ...

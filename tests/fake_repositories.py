@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -275,6 +275,19 @@ class FakeInvoiceRepository:
         assert account is not None, "like the SQL foreign key"
         return LockedAttempt(invoice=invoice, attempt=attempt, account=account)
 
+    def get_many_with_accounts(self, *, invoice_ids: Collection[str],
+                               ) -> dict[str, tuple[Invoice, Account]]:
+        found = {invoice_id: self.get_with_account(invoice_id=invoice_id)
+                 for invoice_id in invoice_ids}
+        return {invoice_id: pair for invoice_id, pair in found.items() if pair is not None}
+
+    def lock_for_attempts(self, *, attempt_ids: Collection[str]) -> list[LockedAttempt]:
+        found = [self.lock_for_attempt(attempt_id=attempt_id) for attempt_id in attempt_ids]
+        locked = [one for one in found if one is not None]
+        return sorted(locked, key=lambda one: (
+            one.invoice.account_id, one.invoice.issued_on, one.invoice.period.start,
+            one.invoice.number, one.invoice.id, one.attempt.id))
+
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
                         period_start: date) -> Invoice | None:
         return next((i for i in self._s.invoices.values()
@@ -402,6 +415,27 @@ class FakeAttemptRepository:
         self._check_one_active(attempt)
         self._s.attempts[attempt.id] = attempt
 
+    def add_many(self, *, attempts: Sequence[PaymentAttempt]) -> set[str]:
+        added = set()
+        for attempt in attempts:
+            try:
+                self.add(attempt=attempt)
+            except (DuplicateAttempt, AttemptAlreadyActive):
+                continue
+            added.add(attempt.id)
+        return added
+
+    def claim_many(self, *, amounts: Mapping[str, Money], now: datetime) -> set[str]:
+        claimed = set()
+        for attempt_id, amount in amounts.items():
+            current = self._s.attempts.get(attempt_id)
+            if current is not None and current.status is AttemptStatus.SCHEDULED:
+                self._s.rechecks.pop(attempt_id, None)
+                self._s.attempts[attempt_id] = replace(
+                    current, status=AttemptStatus.PROCESSING, amount=amount, updated_at=now)
+                claimed.add(attempt_id)
+        return claimed
+
     def get(self, *, attempt_id: str) -> PaymentAttempt | None:
         return self._s.attempts.get(attempt_id)
 
@@ -431,6 +465,11 @@ class FakeAttemptRepository:
     def list_for_invoice(self, *, invoice_id: str) -> list[PaymentAttempt]:
         return sorted(self._where(lambda a: a.invoice_id == invoice_id),
                       key=lambda a: (a.number, a.created_at))
+
+    def list_for_invoices(self, *, invoice_ids: Collection[str],
+                          ) -> dict[str, list[PaymentAttempt]]:
+        return {invoice_id: self.list_for_invoice(invoice_id=invoice_id)
+                for invoice_id in invoice_ids}
 
     def in_flight_amounts(self, *, invoice_ids: Collection[str]) -> dict[str, Money]:
         amounts: dict[str, Money] = {}

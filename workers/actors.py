@@ -7,6 +7,9 @@ is configured from REDIS_URL before any actor is declared (dramatiq binds actors
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import dramatiq
@@ -17,10 +20,12 @@ from adapters.outbox_doorbell import doorbell_for
 
 broker = get_configured_broker() or configure_broker()
 
+from domain.accounts import MethodType  # noqa: E402
 from domain.errors import NotFound  # noqa: E402
 from workers import runtime  # noqa: E402  (after the broker, on purpose)
 from workers.handlers import (  # noqa: E402
     accounts,
+    collect_batch,
     collection,
     event_delivery,
     notifications,
@@ -49,34 +54,59 @@ _common: dict[str, Any] = {"retry_when": _retry_when, "min_backoff": 1_000,
 
 
 @dramatiq.actor(queue_name="invoices", **_common)
+def route_invoices(invoice_ids: list[str]) -> None:
+    """A batch of invoices (the dispatcher caps it at COLLECT_BATCH_SIZE ids)."""
+    collection.route_invoices(runtime.deps(), invoice_ids=invoice_ids)
+
+
+@dramatiq.actor(queue_name="invoices", **_common)
 def route_invoice(invoice_id: str) -> None:
+    """One invoice (a batch of one): the scheduler's and the sweeper's single routes, and
+    messages queued before batches."""
     collection.route_invoice(runtime.deps(), invoice_id=invoice_id)
 
 
-def _collect_rate_limited(limiter_name: str, attempt_id: str) -> None:
+def _paced(limiter: Any) -> Iterator[None]:
+    """Wait for a slot of the shared rate limiter before one provider call. The batch is
+    claimed by now, so it cannot be handed back with Retry(delay) as a single attempt was:
+    its pool thread waits (the batch's deadline still bounds when a call may start)."""
+    while True:
+        with limiter.acquire(raise_on_failure=False) as acquired:
+            if acquired:
+                yield
+                return
+        time.sleep(RATE_LIMIT_DELAY_MS / 1000)
+
+
+def _collect(attempt_ids: str | list[str]) -> None:
+    # A str is a message queued before batches (or a batch of one): both are served.
+    ids = [attempt_ids] if isinstance(attempt_ids, str) else list(attempt_ids)
     rt = runtime.current()
-    limiter = getattr(rt.rate_limits, limiter_name)
-    with limiter.acquire(raise_on_failure=False) as acquired:
-        if not acquired:
-            # Retry(delay) re-enqueues without logging an error; _retry_when keeps it from
-            # counting towards exhaustion, unlike a raised RateLimitExceeded.
-            raise Retry(delay=RATE_LIMIT_DELAY_MS)
-        collection.collect_attempt(rt.deps, attempt_id=attempt_id)
+    limiters = {MethodType.CARD: rt.rate_limits.card,
+                MethodType.DIRECT_DEBIT: rt.rate_limits.direct_debit}
+
+    def pace(method: MethodType) -> AbstractContextManager[object]:
+        limiter = limiters.get(method)
+        return nullcontext() if limiter is None else contextmanager(_paced)(limiter)
+
+    collect_batch.collect_attempts(rt.deps, attempt_ids=ids, pace=pace,
+                                   settings=rt.collect_batch)
 
 
 @dramatiq.actor(queue_name="card", **_common)
-def collect_card(attempt_id: str) -> None:
-    _collect_rate_limited("card", attempt_id)
+def collect_card(attempt_ids: str | list[str]) -> None:
+    """A batch of card attempts (a list), or one attempt id (a batch of one)."""
+    _collect(attempt_ids)
 
 
 @dramatiq.actor(queue_name="direct_debit", **_common)
-def collect_direct_debit(attempt_id: str) -> None:
-    _collect_rate_limited("direct_debit", attempt_id)
+def collect_direct_debit(attempt_ids: str | list[str]) -> None:
+    _collect(attempt_ids)
 
 
 @dramatiq.actor(queue_name="wire", **_common)
-def publish_wire_instructions(attempt_id: str) -> None:
-    collection.collect_attempt(runtime.deps(), attempt_id=attempt_id)
+def publish_wire_instructions(attempt_ids: str | list[str]) -> None:
+    _collect(attempt_ids)
 
 
 @dramatiq.actor(queue_name="maintenance", **_common)
@@ -148,11 +178,28 @@ COLLECTORS = {"card": collect_card, "direct_debit": collect_direct_debit,
 class ActorDispatcher:
     """The handlers' Dispatcher port, backed by these actors."""
 
+    def __init__(self, *, batch_size: int = 50) -> None:
+        #: Ids per message at most (COLLECT_BATCH_SIZE): keeps a message small and a batch
+        #: short enough to end well inside its deadline.
+        self.batch_size = batch_size
+
     def route_invoice(self, invoice_id: str) -> None:
         route_invoice.send(invoice_id)
 
+    def route_many(self, invoice_ids: Sequence[str]) -> None:
+        for batch in _chunks(invoice_ids, self.batch_size):
+            route_invoices.send(batch)
+
     def collect(self, attempt_id: str, method: str) -> None:
+        # A bare id, as before batches: a worker of the previous release still reads it.
         COLLECTORS[method].send(attempt_id)
+
+    def collect_many(self, attempt_ids: Sequence[str], method: str) -> None:
+        if len(attempt_ids) == 1:
+            self.collect(attempt_ids[0], method)
+            return
+        for batch in _chunks(attempt_ids, self.batch_size):
+            COLLECTORS[method].send(batch)
 
     def reconcile(self, attempt_id: str) -> None:
         reconcile_attempt.send(attempt_id)
@@ -168,9 +215,14 @@ class ActorDispatcher:
         process_webhook.send(provider, event_id)
 
 
-ACTORS = (route_invoice, collect_card, collect_direct_debit, publish_wire_instructions,
-          reconcile_attempt, retry_open_balances, drain_outbox, send_notification,
-          deliver_events, sweep, noop)
+def _chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start:start + size])
+
+
+ACTORS = (route_invoices, route_invoice, collect_card, collect_direct_debit,
+          publish_wire_instructions, reconcile_attempt, retry_open_balances, drain_outbox,
+          send_notification, deliver_events, sweep, noop)
 
 
 def rebind(new_broker: dramatiq.Broker) -> None:

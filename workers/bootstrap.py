@@ -38,6 +38,7 @@ from domain.ports_notify import Notifier
 from domain.retry_policy import RetryPolicy
 from workers.config import ConfigError, Settings
 from workers.embedded import EmbeddedWorker
+from workers.handlers.collect_batch import BatchSettings
 from workers.handlers.deps import Deps
 from workers.handlers.event_delivery import DeliverySettings
 from workers.handlers.sweeper import SweepSettings
@@ -149,7 +150,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
                          links=links)
     deps = Deps(
         uow_factory=uow_factory, clock=clock, card=providers.stripe,
-        direct_debit=providers.gocardless, wire=wire, dispatch=ActorDispatcher(),
+        direct_debit=providers.gocardless, wire=wire,
+        dispatch=ActorDispatcher(batch_size=settings.collect_batch_size),
         composer=NoticeComposer(links=links),
         retry_policy=RetryPolicy(schedule_days=settings.retry_schedule_days,
                                  max_attempts_per_30_days=settings.max_card_attempts_per_30_days),
@@ -167,7 +169,11 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
                       sweep_settings=sweep, bank_details=bank,
                       closers=[*providers.closers, engine.dispose],
                       event_delivery=DeliverySettings(
-                          timeout_seconds=settings.event_delivery_timeout_seconds))
+                          timeout_seconds=settings.event_delivery_timeout_seconds),
+                      collect_batch=BatchSettings(
+                          concurrency=settings.batch_provider_concurrency,
+                          start_within=timedelta(seconds=settings.stuck_after_seconds
+                                                 - settings.provider_call_budget_seconds)))
     return runtime
 
 

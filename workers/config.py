@@ -84,6 +84,12 @@ class Settings:
     #: Direct debits pending longer than this are polled at the provider by the sweeper.
     pending_poll_after_seconds: int = 3600
     worker_threads: int = 8
+    #: Ids per route / collect message (a collect message is one batch of one method).
+    collect_batch_size: int = 50
+    #: Provider calls in flight at once for one collect batch (each worker thread runs one
+    #: batch at a time, so a process makes up to threads times this calls at once, within the
+    #: shared rate limits).
+    batch_provider_concurrency: int = 8
     #: Per-request provider timeout, and tries per call (same idempotency key) before Unknown.
     provider_timeout_seconds: float = 10.0
     provider_attempts: int = 4
@@ -109,6 +115,10 @@ class Settings:
 
     def check(self) -> None:
         """Raise ConfigError for settings that are individually valid but unsafe together."""
+        for name, value in (("COLLECT_BATCH_SIZE", self.collect_batch_size),
+                            ("BATCH_PROVIDER_CONCURRENCY", self.batch_provider_concurrency)):
+            if value < 1:
+                raise ConfigError(f"{name} must be at least 1, got {value}")
         if self.stuck_after_seconds <= self.provider_call_budget_seconds:
             raise ConfigError(
                 f"STUCK_AFTER_SECONDS={self.stuck_after_seconds} must exceed the provider call "
@@ -150,6 +160,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stuck_after_seconds=_int(env, "STUCK_AFTER_SECONDS", 300),
         pending_poll_after_seconds=_int(env, "PENDING_POLL_AFTER_SECONDS", 3600),
         worker_threads=_int(env, "WORKER_THREADS", 8),
+        collect_batch_size=_int(env, "COLLECT_BATCH_SIZE", Settings.collect_batch_size),
+        batch_provider_concurrency=_int(env, "BATCH_PROVIDER_CONCURRENCY",
+                                        Settings.batch_provider_concurrency),
         provider_timeout_seconds=_float(env, "PROVIDER_TIMEOUT_SECONDS", 10.0),
         provider_attempts=_int(env, "PROVIDER_ATTEMPTS", 4),
         webhook_max_body_bytes=_int(env, "WEBHOOK_MAX_BODY_BYTES", 256 * 1024),

@@ -10,7 +10,7 @@ where the next sweep finds it (the database is the source of truth, the broker a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -76,8 +76,16 @@ class DeferredDispatcher:
     def route_invoice(self, invoice_id: str) -> None:
         self._defer("route_invoice", invoice_id)
 
+    def route_many(self, invoice_ids: Sequence[str]) -> None:
+        for invoice_id in invoice_ids:
+            self.route_invoice(invoice_id)
+
     def collect(self, attempt_id: str, method: str) -> None:
         self._defer(f"collect:{method}", attempt_id)
+
+    def collect_many(self, attempt_ids: Sequence[str], method: str) -> None:
+        for attempt_id in attempt_ids:
+            self.collect(attempt_id, method)
 
     def reconcile(self, attempt_id: str) -> None:
         self._defer("reconcile", attempt_id)

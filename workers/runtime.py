@@ -12,6 +12,7 @@ from adapters.broker import ProviderRateLimits
 from adapters.event_sender import HttpEventSender
 from domain.ports_events import EventSender
 from domain.ports_notify import Notifier
+from workers.handlers.collect_batch import BatchSettings
 from workers.handlers.deps import Deps
 from workers.handlers.event_delivery import DeliverySettings
 from workers.handlers.sweeper import SweepSettings
@@ -30,6 +31,8 @@ class Runtime:
     #: Outgoing events: how they are sent to the business's endpoints.
     event_sender: EventSender = field(default_factory=HttpEventSender)
     event_delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    #: How a collect batch calls its providers (BATCH_PROVIDER_CONCURRENCY, deadline).
+    collect_batch: BatchSettings = field(default_factory=BatchSettings)
 
     def close(self) -> None:
         for closer in reversed(self.closers):

@@ -81,9 +81,10 @@ def renew_due(deps: Deps, *, as_of: date, batch_size: int = DEFAULT_BATCH_SIZE) 
 
 
 def route_issued(deps: Deps, *, invoice_ids: Sequence[str]) -> None:
-    """Send a batch's new invoices to collection (the one place renewals route from)."""
-    for invoice_id in invoice_ids:
-        deps.dispatch.route_invoice(invoice_id)
+    """Send a batch's new invoices to collection (the one place renewals route from): one
+    routing message per COLLECT_BATCH_SIZE invoices."""
+    if invoice_ids:
+        deps.dispatch.route_many(list(invoice_ids))
 
 
 def relay_outbox(deps: Deps, *, older_than: timedelta, limit: int = 500) -> int:

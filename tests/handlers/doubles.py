@@ -12,7 +12,7 @@ Never a patched SDK: each double implements the Protocol the handlers are typed 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import TracebackType
@@ -49,6 +49,9 @@ class RecordingDispatcher:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        #: The batches sent by route_many / collect_many: (kind, method or "", ids); each
+        #: id is also recorded as one message above, as the single calls record it.
+        self.batches: list[tuple[str, str, tuple[str, ...]]] = []
         self._lock = threading.Lock()
 
     def _record(self, kind: str, *args: str) -> None:
@@ -58,8 +61,20 @@ class RecordingDispatcher:
     def route_invoice(self, invoice_id: str) -> None:
         self._record("route_invoice", invoice_id)
 
+    def route_many(self, invoice_ids: Sequence[str]) -> None:
+        with self._lock:
+            self.batches.append(("route_invoice", "", tuple(invoice_ids)))
+        for invoice_id in invoice_ids:
+            self.route_invoice(invoice_id)
+
     def collect(self, attempt_id: str, method: str) -> None:
         self._record("collect", attempt_id, method)
+
+    def collect_many(self, attempt_ids: Sequence[str], method: str) -> None:
+        with self._lock:
+            self.batches.append(("collect", method, tuple(attempt_ids)))
+        for attempt_id in attempt_ids:
+            self.collect(attempt_id, method)
 
     def reconcile(self, attempt_id: str) -> None:
         self._record("reconcile", attempt_id)

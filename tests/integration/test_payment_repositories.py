@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.accounts import MethodType
-from domain.clock import at_utc
+from domain.clock import ManualClock, at_utc
 from domain.errors import AttemptAlreadyActive, DuplicateAttempt
 from domain.invoices import InvoiceKind, Period
 from domain.ledger import EntryKind, entry
@@ -284,3 +284,53 @@ def test_locking_an_attempt_locks_its_invoice_and_itself_but_not_the_account(
             other.execute(text("SELECT id FROM accounts WHERE id = 'acc_1' FOR UPDATE NOWAIT"))
             other.execute(text("SELECT id FROM invoices WHERE id = 'inv_2' FOR UPDATE NOWAIT"))
             other.rollback()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_batch_locks_all_its_attempts_and_the_sweeper_skips_them_instead_of_waiting(
+        invoiced: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+    with invoiced() as uow:
+        for n, invoice_id in ((1, "inv_1"), (2, "inv_2")):
+            uow.attempts.add(attempt=an_attempt(id=f"att_{n}", invoice_id=invoice_id))
+        uow.commit()
+    # Given a collect batch holding the locks of att_1 (and its invoice) in one statement
+    with invoiced() as batch:
+        locked = batch.invoices.lock_for_attempts(attempt_ids=["att_1", "att_unknown"])
+        assert [(one.invoice.id, one.attempt.id) for one in locked] == [("inv_1", "att_1")]
+        # When the sweeper marks both attempts as asked about, in another transaction
+        with invoiced() as sweeper:
+            sweeper.attempts.ask_again_at(attempt_ids=["att_1", "att_2"], at=clock.now())
+            sweeper.commit()
+    # Then it did not wait for the batch (no deadlock is possible): it marked the free one
+    with invoiced() as uow:
+        not_marked = uow.attempts.stuck(statuses=[AttemptStatus.PROCESSING],
+                                        older_than=clock.now() + timedelta(days=3650),
+                                        limit=10, now=clock.now() - timedelta(seconds=1))
+    assert [a.id for a in not_marked] == ["att_1"]
+
+
+def test_attempts_inserted_and_claimed_in_one_statement_each_skip_what_clashes(
+        invoiced: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+    # Given inv_1 with an active attempt
+    with invoiced() as uow:
+        uow.attempts.add(attempt=an_attempt(id="att_1", status=AttemptStatus.SCHEDULED))
+        uow.commit()
+    with invoiced() as uow:
+        # When a batch inserts a second one for inv_1 and one for inv_2
+        added = uow.attempts.add_many(attempts=[
+            an_attempt(id="att_2", status=AttemptStatus.SCHEDULED),
+            an_attempt(id="att_3", invoice_id="inv_2", status=AttemptStatus.SCHEDULED)])
+        # and claims att_1, att_3 and a settled one, at new amounts
+        claimed = uow.attempts.claim_many(amounts={"att_1": eur(100), "att_3": eur(200)},
+                                          now=clock.now())
+        uow.commit()
+    # Then the clash was left out, the transaction went on, each amount went to its attempt
+    assert (added, claimed) == ({"att_3"}, {"att_1", "att_3"})
+    with invoiced() as uow:
+        got = {a: uow.attempts.get(attempt_id=a) for a in ("att_1", "att_3")}
+        assert uow.attempts.get(attempt_id="att_2") is None
+        assert uow.attempts.claim_many(amounts={"att_1": eur(1)}, now=clock.now()) == set()
+    assert {a: (x.status, x.amount) for a, x in got.items() if x is not None} == {
+        "att_1": (AttemptStatus.PROCESSING, eur(100)),
+        "att_3": (AttemptStatus.PROCESSING, eur(200))}

@@ -43,6 +43,9 @@ from workers.config import Settings
 ROOT = Path(__file__).resolve().parents[2]
 #: The test key the workers and `deps()` use against the Stripe simulator.
 STRIPE_API_KEY = "sk_test_pipeline"
+#: When the sweeper (in this process) presumes an attempt stuck, told to the workers too
+#: (by default: the fault test kills a worker and waits for what it stranded).
+STUCK_AFTER_SECONDS = 60
 
 #: Documentation-example bank details (not real accounts) for wire instructions.
 _EUR = DEMO_BANK_DETAILS["EUR"]
@@ -88,7 +91,8 @@ class Pipeline:
     def __init__(self, *, database_url: str, redis_url: str, workers: int = 2,
                  threads: int = 8, faults: Faults | None = None,
                  seconds_per_day: float = 0.05, env: dict[str, str] | None = None,
-                 lost_after_seconds: int = 30, poll_after_seconds: int = 1) -> None:
+                 lost_after_seconds: int = 30, poll_after_seconds: int = 1,
+                 batch_size: int = 50, stuck_after_seconds: int = STUCK_AFTER_SECONDS) -> None:
         self.database_url = database_url
         self.redis_url = redis_url
         self.worker_count = workers
@@ -100,6 +104,10 @@ class Pipeline:
         self.lost_after_seconds = lost_after_seconds
         #: When the sweeper polls a pending direct debit (no webhooks in this harness).
         self.poll_after_seconds = poll_after_seconds
+        #: Ids per route / collect message (COLLECT_BATCH_SIZE of the workers).
+        self.batch_size = batch_size
+        #: A batch's calls start within this minus the provider call budget of its claim.
+        self.stuck_after_seconds = stuck_after_seconds
         self.workers: list[subprocess.Popen[bytes]] = []
         self.worker_logs: list[Path] = []
         self._servers: list[RunningServer] = []
@@ -156,13 +164,20 @@ class Pipeline:
                "STRIPE_RATE_LIMIT_PER_SECOND": "100000",
                "GOCARDLESS_RATE_LIMIT_PER_SECOND": "100000",
                "PROVIDER_TIMEOUT_SECONDS": "1", "PROVIDER_ATTEMPTS": "6",
-               "PYTHONPATH": str(ROOT), **DEMO_WIRE_ENV}
+               "PYTHONPATH": str(ROOT), "COLLECT_BATCH_SIZE": str(self.batch_size),
+               # The sweeper here (in this process) presumes an attempt lost after 60 s; a
+               # batch's calls must start well inside that (see collect_batch.BatchSettings).
+               "STUCK_AFTER_SECONDS": str(self.stuck_after_seconds),
+               **DEMO_WIRE_ENV}
         env.update(self.extra_env)
         return env
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         # Logs go to a file, never to an unread pipe (a full pipe would block the worker).
-        log_path = Path(tempfile.gettempdir()) / f"paycollect-worker-{len(self.workers)}.log"
+        # In a directory of this run's own: several pipelines may run on one machine.
+        if not hasattr(self, "log_dir"):
+            self.log_dir = Path(tempfile.mkdtemp(prefix="paycollect-workers-"))
+        log_path = self.log_dir / f"worker-{len(self.workers)}.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1",
@@ -222,7 +237,7 @@ class Pipeline:
                             gocardless_access_token="pipeline",
                             gocardless_base_url=self.gocardless_sim.url,
                             provider_timeout_seconds=1.0, provider_attempts=6,
-                            stuck_after_seconds=60,
+                            stuck_after_seconds=self.stuck_after_seconds,
                             pending_poll_after_seconds=self.poll_after_seconds,
                             scheduler_tick_seconds=1.0,
                             lost_message_after_seconds=self.lost_after_seconds)
@@ -358,8 +373,8 @@ class Pipeline:
         return str(customer["id"]), str(mandate["id"])
 
     def route(self, invoice_ids: list[str]) -> None:
-        for invoice_id in invoice_ids:
-            self.actors.route_invoice.send(invoice_id)
+        """As renewals hand their invoices over: in batches (COLLECT_BATCH_SIZE each)."""
+        self.actors.ActorDispatcher(batch_size=self.batch_size).route_many(invoice_ids)
 
     def sweep_until(self, done: Callable[[], bool], *, timeout: float,
                     every: float = 1.0, on_tick: Callable[[float], None] | None = None) -> bool:

@@ -33,7 +33,7 @@ from domain.ledger import EntryKind, entry
 from domain.outcomes import CancelRequested
 from domain.outgoing_events import EventType
 from domain.payments import AttemptStatus, Decision, Event, PaymentAttempt, apply_outcome
-from domain.ports import UnitOfWork
+from domain.ports import LockedAttempt, UnitOfWork
 from domain.records import Notification
 from workers.handlers.deps import Deps
 from workers.handlers.events import emit
@@ -71,11 +71,15 @@ def record_event(deps: Deps, *, attempt_id: str, event: Event) -> Decision:
 
 
 def apply_event(uow: UnitOfWork, deps: Deps, *, attempt_id: str, event: Event,
-                after: AfterCommit) -> Decision:
-    """Decide and apply `event` within the caller's unit of work (the caller commits)."""
+                after: AfterCommit, locked: LockedAttempt | None = None) -> Decision:
+    """Decide and apply `event` within the caller's unit of work (the caller commits).
+
+    `locked`: the attempt as the caller locked it in this unit of work (a batch locks all
+    of its attempts in one statement); otherwise it is locked and read here."""
     # Invoice, then attempt: the lock order of renewals and of the collection claim, so two
     # of them on one invoice wait for each other instead of deadlocking.
-    locked = uow.invoices.lock_for_attempt(attempt_id=attempt_id)
+    if locked is None or locked.attempt.id != attempt_id:
+        locked = uow.invoices.lock_for_attempt(attempt_id=attempt_id)
     if locked is None:
         raise UnknownAttempt(attempt_id)
     invoice, attempt = locked.invoice, locked.attempt

@@ -1,4 +1,5 @@
-"""Collection: route a finalised invoice to its payment method, and run one attempt.
+"""Collection: route finalised invoices to their payment methods (in batches), and
+reconcile attempts we lost track of. Running attempts is workers/handlers/collect_batch.py.
 
 The attempt row is written (SCHEDULED) before any provider call, and claimed (SCHEDULED →
 PROCESSING, compare-and-set) before the call: a redelivered or duplicated message finds it
@@ -10,50 +11,78 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from domain.accounts import Account, MethodType
-from domain.errors import AttemptAlreadyActive, UnknownAttempt, UnknownInvoice
+from domain.errors import UnknownAttempt, UnknownInvoice
 from domain.invoices import Invoice, InvoiceStatus
-from domain.outcomes import CancelRequested, Outcome, ProviderEvent, TransientFailure, Unknown
+from domain.outcomes import Outcome, ProviderEvent, TransientFailure, Unknown
 from domain.payments import ACTIVE_STATUSES, AttemptStatus, PaymentAttempt
-from workers.handlers.apply import AfterCommit, apply_event, record_event
+from workers.handlers.apply import record_event
+from workers.handlers.collect_batch import collect_attempt, collect_attempts
 from workers.handlers.deps import Deps
 
 log = logging.getLogger("paycollect.collection")
 
 
-def route_invoice(deps: Deps, *, invoice_id: str, reason: str = "renewal") -> str | None:
-    """Create the invoice's first attempt (if it has none active) and send it to its worker.
+def route_invoices(deps: Deps, *, invoice_ids: Sequence[str],
+                   reason: str = "renewal") -> dict[str, str]:
+    """Create each invoice's first attempt (if it has none active) and send the attempts to
+    their workers, one collect message per method per batch.
 
-    Returns the attempt id sent, or None when there is nothing to collect.
+    Three statements for the whole batch: the invoices with their accounts, their attempts,
+    one multi-row insert. Returns the attempt id sent per invoice (an invoice left out has
+    nothing to collect, or a concurrent router won and its message carries the attempt).
     """
     now = deps.clock.now()
+    wanted = list(dict.fromkeys(invoice_ids))
+    routed: dict[str, PaymentAttempt] = {}
     with deps.uow_factory() as uow:
-        found = uow.invoices.get_with_account(invoice_id=invoice_id)
-        if found is None:
-            raise UnknownInvoice(invoice_id)
-        invoice, account = found
+        found = uow.invoices.get_many_with_accounts(invoice_ids=wanted)
+        _unknown(wanted, found)
         # One read gives both the active attempt (if any) and the next attempt's number.
-        earlier = uow.attempts.list_for_invoice(invoice_id=invoice_id)
-        active = next((a for a in earlier if a.status in ACTIVE_STATUSES), None)
-        if active is not None:
-            attempt = active
-        else:
-            if not _collectable(invoice, account):
-                return None
-            attempt = new_attempt(invoice=invoice, account=account, number=len(earlier) + 1,
-                                  now=now, retry_schedule=deps.retry_policy.schedule_days,
-                                  reason=reason)
-            try:
-                uow.attempts.add(attempt=attempt)
-            except AttemptAlreadyActive:
-                return None  # a concurrent router won; its message carries the attempt
+        earlier = uow.attempts.list_for_invoices(invoice_ids=list(found))
+        new: list[PaymentAttempt] = []
+        for invoice_id in (i for i in wanted if i in found):
+            invoice, account = found[invoice_id]
+            active = next((a for a in earlier[invoice_id] if a.status in ACTIVE_STATUSES), None)
+            if active is not None:
+                routed[invoice_id] = active
+            elif _collectable(invoice, account):
+                new.append(new_attempt(invoice=invoice, account=account,
+                                       number=len(earlier[invoice_id]) + 1, now=now,
+                                       retry_schedule=deps.retry_policy.schedule_days,
+                                       reason=reason))
+        if new:
+            added = uow.attempts.add_many(attempts=new)
+            routed.update((a.invoice_id, a) for a in new if a.id in added)
             uow.commit()
-    if attempt.status is AttemptStatus.SCHEDULED:
-        deps.dispatch.collect(attempt.id, attempt.method.value)
-    return attempt.id
+    send_collect(deps, [a for a in routed.values() if a.status is AttemptStatus.SCHEDULED])
+    return {invoice_id: attempt.id for invoice_id, attempt in routed.items()}
+
+
+def route_invoice(deps: Deps, *, invoice_id: str, reason: str = "renewal") -> str | None:
+    """One invoice: a batch of one. Returns the attempt id sent, or None when there is
+    nothing to collect."""
+    return route_invoices(deps, invoice_ids=[invoice_id], reason=reason).get(invoice_id)
+
+
+def send_collect(deps: Deps, attempts: Sequence[PaymentAttempt]) -> None:
+    """One collect message per method (the dispatcher caps its size: COLLECT_BATCH_SIZE)."""
+    by_method: dict[str, list[str]] = {}
+    for attempt in attempts:
+        by_method.setdefault(attempt.method.value, []).append(attempt.id)
+    for method, attempt_ids in by_method.items():
+        deps.dispatch.collect_many(attempt_ids, method)
+
+
+def _unknown(wanted: list[str], found: Mapping[str, object]) -> None:
+    missing = [invoice_id for invoice_id in wanted if invoice_id not in found]
+    if missing and not found:
+        raise UnknownInvoice(missing[0])  # a batch of one: the message can never succeed
+    for invoice_id in missing:
+        log.warning("unknown invoice in a batch; not routed", extra={"invoice_id": invoice_id})
 
 
 def _collectable(invoice: Invoice, account: Account) -> bool:
@@ -68,89 +97,6 @@ def new_attempt(*, invoice: Invoice, account: Account, number: int, now: datetim
         method=account.payment_method.type, number=number, amount=invoice.amount_due,
         status=AttemptStatus.SCHEDULED, created_at=now, updated_at=now,
         scheduled_for=now, retry_schedule_days=retry_schedule, reason=reason)
-
-
-def collect_attempt(deps: Deps, *, attempt_id: str) -> AttemptStatus | None:
-    """Claim a due SCHEDULED attempt, call its provider outside any transaction, record the
-    outcome. Returns the attempt's new status (None: nothing was done)."""
-    claimed = _claim(deps, attempt_id=attempt_id)
-    if claimed is None:
-        return None
-    attempt, account, invoice = claimed
-    outcome = _call_provider(deps, attempt=attempt, account=account, invoice=invoice)
-    if isinstance(outcome, TransientFailure):
-        # Gateways retry transient faults inside the attempt; one that still reports one has
-        # given up without knowing whether money moved.
-        outcome = Unknown(outcome.reason)
-    return record_event(deps, attempt_id=attempt.id, event=outcome).status
-
-
-def _claim(deps: Deps, *, attempt_id: str) -> tuple[PaymentAttempt, Account, Invoice] | None:
-    now = deps.clock.now()
-    after = AfterCommit()
-    with deps.uow_factory() as uow:
-        # Lock the invoice, then the attempt: the order a renewal takes them (open invoices,
-        # then their scheduled attempts). Locking only the attempt let a renewal read it
-        # SCHEDULED, bring the whole amount forward, and fail to cancel it once claimed:
-        # the customer was charged for it and asked for it again on the next invoice.
-        locked = uow.invoices.lock_for_attempt(attempt_id=attempt_id)
-        if locked is None:
-            raise UnknownAttempt(attempt_id)
-        invoice, attempt, account = locked.invoice, locked.attempt, locked.account
-        if attempt.status is not AttemptStatus.SCHEDULED:
-            log.info("attempt already %s; nothing to do", attempt.status,
-                     extra={"attempt_id": attempt_id})
-            return None
-        if attempt.scheduled_for is not None and attempt.scheduled_for > now:
-            return None  # not due yet: the sweeper sends it when it is
-        # Re-check just before charging: the invoice may have been paid, carried forward or
-        # the method changed since the attempt was scheduled.
-        why = _why_not(invoice, account, attempt)
-        if why is not None:
-            apply_event(uow, deps, attempt_id=attempt_id, event=CancelRequested(why),
-                        after=after)
-            uow.commit()
-            after.send(deps)
-            return None
-        claimed = replace(attempt, status=AttemptStatus.PROCESSING, amount=invoice.amount_due,
-                          updated_at=now)
-        if not uow.attempts.update(attempt=claimed, expected_status=AttemptStatus.SCHEDULED):
-            return None
-        uow.commit()
-    return claimed, account, invoice
-
-
-def _why_not(invoice: Invoice, account: Account, attempt: PaymentAttempt) -> str | None:
-    if invoice.status is not InvoiceStatus.OPEN:
-        return f"invoice is {invoice.status}"
-    if not invoice.amount_due.is_positive():
-        return "nothing due on the invoice"
-    if account.payment_method.type is not attempt.method:
-        return f"payment method changed to {account.payment_method.type}"
-    if not account.payment_method.usable:
-        return "payment method unusable; a new one is needed"
-    return None
-
-
-def _call_provider(deps: Deps, *, attempt: PaymentAttempt, account: Account,
-                   invoice: Invoice) -> Outcome:
-    method = account.payment_method
-    log.info("calling provider", extra={"attempt_id": attempt.id, "invoice_id": invoice.id,
-                                        "method": attempt.method.value,
-                                        "amount_minor": attempt.amount.minor})
-    if attempt.method is MethodType.CARD:
-        assert method.provider_customer and method.provider_method
-        return deps.card.charge(attempt_id=attempt.id, customer=method.provider_customer,
-                                payment_method=method.provider_method, amount=attempt.amount,
-                                invoice_id=invoice.id, account_id=account.id)
-    if attempt.method is MethodType.DIRECT_DEBIT:
-        assert method.provider_method
-        return deps.direct_debit.collect(attempt_id=attempt.id, mandate_id=method.provider_method,
-                                         amount=attempt.amount, invoice_id=invoice.id,
-                                         account_id=account.id)
-    wire_invoice = replace(invoice, amount_paid=invoice.paid)
-    return deps.wire.publish(invoice=wire_invoice, account=account,
-                             due_days=deps.wire_due_days)
 
 
 def reconcile_attempt(deps: Deps, *, attempt_id: str) -> AttemptStatus | None:
@@ -205,3 +151,7 @@ def _poll(deps: Deps, attempt: PaymentAttempt) -> Outcome | ProviderEvent:
     if attempt.method is MethodType.DIRECT_DEBIT:
         return deps.direct_debit.payment_status(provider_ref=attempt.provider_ref)
     return deps.card.find_payment(attempt_id=attempt.id)
+
+
+__all__ = ["collect_attempt", "collect_attempts", "new_attempt", "reconcile_attempt",
+           "route_invoice", "route_invoices", "send_collect"]

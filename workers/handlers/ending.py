@@ -78,8 +78,8 @@ def end_subscription(deps: Deps, *, subscription_id: str, ends_on: date, reason:
 
 
 def route_issued(deps: Deps, result: EndResult) -> None:
-    for invoice_id in result.issued:
-        deps.dispatch.route_invoice(invoice_id)
+    if result.issued:
+        deps.dispatch.route_many(list(result.issued))
 
 
 def end_subscription_in(uow: UnitOfWork, deps: Deps, *, subscription_id: str, ends_on: date,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.payments import AttemptStatus
+from workers.handlers.collection import send_collect
 from workers.handlers.deps import Deps
 
 log = logging.getLogger("paycollect.sweeper")
@@ -77,10 +78,9 @@ def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
         # every pass).
         uow.invoices.ask_route_again_at(invoice_ids=unrouted, at=now + settings.lost_after)
         uow.commit()
-    for invoice_id in unrouted:
-        deps.dispatch.route_invoice(invoice_id)
-    for attempt in due:
-        deps.dispatch.collect(attempt.id, attempt.method.value)
+    if unrouted:
+        deps.dispatch.route_many(unrouted)
+    send_collect(deps, due)  # in batches per method, like routing
     for attempt in (*stuck, *pending):
         deps.dispatch.reconcile(attempt.id)
     report = SweepReport(routed=len(unrouted), due_retries=len(due), reconciled=len(stuck),

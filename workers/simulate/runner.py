@@ -29,7 +29,7 @@ from workers.config import Settings
 from workers.handlers import accounts as account_handlers
 from workers.handlers import cancellation, dunning, operators, renewals, subscriptions, sweeper
 from workers.handlers.usage import store_calls
-from workers.scheduler import relay_events
+from workers.scheduler import relay_events, route_issued
 from workers.simulate.hosted_form import customer_completes_setup
 from workers.simulate.report import build_document, render_report
 from workers.simulate.scenario import AccountSpec, EventSpec, MethodSpec, Scenario
@@ -79,8 +79,7 @@ def _run(scenario: Scenario, embedded: Embedded, clock: ManualClock) -> Result:
         issued = renewals.run_due_renewals(
             uow_factory=deps.uow_factory, as_of=day, clock=clock,
             settings=renewals.RenewalSettings(wire_due_days=deps.wire_due_days))
-        for invoice_id in issued:
-            deps.dispatch.route_invoice(invoice_id)
+        route_issued(deps, invoice_ids=issued)
         _settle(embedded)
         sweeper.sweep(deps, settings=embedded.runtime.sweep_settings)
         _settle(embedded)

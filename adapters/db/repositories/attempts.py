@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select, true
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -43,6 +45,8 @@ _UPDATE = (_TABLE.update()
            .where(_C.id == bindparam("where_id"), _C.status == bindparam("where_status"))
            # A change of any kind ends the sweeper's wait for an answer.
            .values(version=_C.version + 1, recheck_at=None))
+_OF_INVOICES = (_ALL.where(_C.invoice_id.in_(bindparam("invoice_ids", expanding=True)))
+                .order_by(_C.invoice_id, _C.number, _C.created_at))
 #: Columns an update never changes.
 _IMMUTABLE = frozenset({"id", "invoice_id", "account_id", "created_at"})
 
@@ -70,6 +74,31 @@ class SqlAttemptRepository:
         if run(self._session, select(_C.id).where(_C.id == attempt.id)).first() is not None:
             raise DuplicateAttempt(attempt.id)
         raise AttemptAlreadyActive(f"invoice {attempt.invoice_id} already has an active attempt")
+
+    def add_many(self, *, attempts: Sequence[PaymentAttempt]) -> set[str]:
+        if not attempts:
+            return set()
+        # One multi-row INSERT; a row clashing with the one-active index (a concurrent
+        # router won) or an existing id is left out, and RETURNING says which went in.
+        build = pg_insert if self._session.get_bind().dialect.name == "postgresql" \
+            else sqlite_insert
+        statement = (build(_TABLE).values([mappers.attempt_values(a) for a in attempts])
+                     .on_conflict_do_nothing().returning(_C.id))
+        return {str(attempt_id) for attempt_id in run(self._session, statement).scalars()}
+
+    def claim_many(self, *, amounts: Mapping[str, Money], now: datetime) -> set[str]:
+        if not amounts:
+            return set()
+        ids = builtins.list(amounts)
+        # Each attempt is charged what its invoice owes now (one CASE, one statement).
+        minor = case({attempt_id: amount.minor for attempt_id, amount in amounts.items()},
+                     value=_C.id, else_=_C.amount_minor)
+        statement = (_TABLE.update()
+                     .where(_C.id.in_(ids), _C.status == AttemptStatus.SCHEDULED.value)
+                     .values(status=AttemptStatus.PROCESSING.value, amount_minor=minor,
+                             updated_at=now, version=_C.version + 1, recheck_at=None)
+                     .returning(_C.id))
+        return {str(attempt_id) for attempt_id in run(self._session, statement).scalars()}
 
     def get(self, *, attempt_id: str) -> PaymentAttempt | None:
         return self._first(_BY_ID, {"attempt_id": attempt_id})
@@ -105,6 +134,14 @@ class SqlAttemptRepository:
 
     def list_for_invoice(self, *, invoice_id: str) -> builtins.list[PaymentAttempt]:
         return self._all(_OF_INVOICE, {"invoice_id": invoice_id})
+
+    def list_for_invoices(self, *, invoice_ids: Collection[str],
+                          ) -> dict[str, builtins.list[PaymentAttempt]]:
+        found: dict[str, builtins.list[PaymentAttempt]] = {i: [] for i in invoice_ids}
+        if found:
+            for attempt in self._all(_OF_INVOICES, {"invoice_ids": builtins.list(found)}):
+                found[attempt.invoice_id].append(attempt)
+        return found
 
     def in_flight_amounts(self, *, invoice_ids: Collection[str]) -> dict[str, Money]:
         if not invoice_ids:
@@ -148,7 +185,12 @@ class SqlAttemptRepository:
 
     def ask_again_at(self, *, attempt_ids: Collection[str], at: datetime) -> None:
         if attempt_ids:
-            run(self._session, _TABLE.update().where(_C.id.in_(list(attempt_ids)))
+            # Rows a worker has locked (a collect batch holds up to a batch of them) are
+            # skipped, not waited for: the sweeper then never waits on a worker, so the two
+            # cannot deadlock. The worker is changing them, which ends the wait anyway.
+            free = (select(_C.id).where(_C.id.in_(list(attempt_ids))).order_by(_C.id)
+                    .with_for_update(skip_locked=True))
+            run(self._session, _TABLE.update().where(_C.id.in_(free.scalar_subquery()))
                 .values(recheck_at=at))
 
     def answered(self, *, attempt_id: str, now: datetime) -> None:

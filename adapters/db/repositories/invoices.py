@@ -40,19 +40,32 @@ _ATTEMPTS = table_of(PaymentAttemptRow)
 _BY_ID = _ALL.where(_C.id == bindparam("invoice_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
 _ACCOUNTS = table_of(AccountRow)
-_WITH_ACCOUNT = (select(*mappers.prefixed(_INVOICES, "i_"), *mappers.prefixed(_ACCOUNTS, "c_"))
-                 .select_from(_INVOICES.join(_ACCOUNTS, _ACCOUNTS.c.id == _C.account_id))
-                 .where(_C.id == bindparam("invoice_id")))
+_INVOICE_AND_ACCOUNT = (
+    select(*mappers.prefixed(_INVOICES, "i_"), *mappers.prefixed(_ACCOUNTS, "c_"))
+    .select_from(_INVOICES.join(_ACCOUNTS, _ACCOUNTS.c.id == _C.account_id)))
+_WITH_ACCOUNT = _INVOICE_AND_ACCOUNT.where(_C.id == bindparam("invoice_id"))
+_MANY_WITH_ACCOUNT = _INVOICE_AND_ACCOUNT.where(
+    _C.id.in_(bindparam("invoice_ids", expanding=True)))
 #: Invoice, attempt and account in one row, the invoice's and attempt's columns locked. The
 #: order of `of` is the order PostgreSQL locks them in: invoice, then attempt (see
 #: LockedAttempt). SQLite has no row locks; its writers are serialised by BEGIN IMMEDIATE.
-_WITH_ATTEMPT_LOCKED = (
+_WITH_ATTEMPT = (
     select(*mappers.prefixed(_INVOICES, "i_"), *mappers.prefixed(_ATTEMPTS, "a_"),
            *mappers.prefixed(_ACCOUNTS, "c_"))
     .select_from(_INVOICES.join(_ATTEMPTS, _ATTEMPTS.c.invoice_id == _C.id)
-                 .join(_ACCOUNTS, _ACCOUNTS.c.id == _ATTEMPTS.c.account_id))
-    .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+                 .join(_ACCOUNTS, _ACCOUNTS.c.id == _ATTEMPTS.c.account_id)))
+_WITH_ATTEMPT_LOCKED = (_WITH_ATTEMPT.where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+                        .with_for_update(of=[_INVOICES, _ATTEMPTS]))
+#: The same for a batch of attempts. PostgreSQL locks the rows in the ORDER BY's order (the
+#: lock step runs above the sort): by account, then as renewals lock an account's open
+#: invoices (issue date, period start, number), so two batches, or a batch and a renewal,
+#: sharing invoices wait for each other instead of deadlocking.
+_WITH_ATTEMPTS_LOCKED = (
+    _WITH_ATTEMPT.where(_ATTEMPTS.c.id.in_(bindparam("attempt_ids", expanding=True)))
+    .order_by(_C.account_id, _C.issued_on, _C.period_start, _C.number, _C.id,
+              _ATTEMPTS.c.id)
     .with_for_update(of=[_INVOICES, _ATTEMPTS]))
+
 _SEQUENCES = table_of(InvoiceSequenceRow)
 #: One executemany each: psycopg sends it pipelined (one round trip, the statement prepared
 #: once), SQLite's driver loops in C. Measured on PostgreSQL, 3,000 invoices: 1.35 s in
@@ -91,11 +104,22 @@ class SqlInvoiceRepository:
 
     def lock_for_attempt(self, *, attempt_id: str) -> LockedAttempt | None:
         row = run(self._session, _WITH_ATTEMPT_LOCKED, {"attempt_id": attempt_id}).first()
-        if row is None:
-            return None
-        invoice, account = _invoice_and_account(row)
-        return LockedAttempt(invoice=invoice, account=account,
-                             attempt=mappers.attempt_from_row(mappers.Prefixed(row, "a_")))
+        return None if row is None else _locked(row)
+
+    def get_many_with_accounts(self, *, invoice_ids: Collection[str],
+                               ) -> dict[str, tuple[Invoice, Account]]:
+        if not invoice_ids:
+            return {}
+        rows = run(self._session, _MANY_WITH_ACCOUNT, {"invoice_ids": builtins.list(invoice_ids)})
+        found = (_invoice_and_account(row) for row in rows)
+        return {invoice.id: (invoice, account) for invoice, account in found}
+
+    def lock_for_attempts(self, *, attempt_ids: Collection[str]) -> builtins.list[LockedAttempt]:
+        if not attempt_ids:
+            return []
+        rows = run(self._session, _WITH_ATTEMPTS_LOCKED,
+                   {"attempt_ids": builtins.list(attempt_ids)})
+        return [_locked(row) for row in rows]
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
                         period_start: date) -> Invoice | None:
@@ -263,6 +287,13 @@ def _invoice_and_account(row: Row[Any]) -> tuple[Invoice, Account]:
     """The invoice (without lines) and account of a row selected with `prefixed` "i_", "c_"."""
     return (mappers.invoice_from_rows(mappers.Prefixed(row, "i_"), None),
             mappers.account_from_row(mappers.Prefixed(row, "c_")))
+
+
+def _locked(row: Row[Any]) -> LockedAttempt:
+    """A row selected with `prefixed` "i_", "a_", "c_" as a LockedAttempt."""
+    invoice, account = _invoice_and_account(row)
+    return LockedAttempt(invoice=invoice, account=account,
+                         attempt=mappers.attempt_from_row(mappers.Prefixed(row, "a_")))
 
 
 def _minor(amount: Money | None) -> int | None:
