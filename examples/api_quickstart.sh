@@ -2,6 +2,10 @@
 # A newcomer's tour of the /v1 billing API (docs/notes-api.md walks through it).
 #
 #   export PAYCOLLECT_API_KEYS=pk_test_quickstart DATABASE_URL=sqlite:///quickstart.db
+#   # no real provider: the simulators on loopback, with any test keys
+#   export STRIPE_API_KEY=sk_test_quickstart STRIPE_API_BASE=http://127.0.0.1:12111
+#   export GOCARDLESS_ACCESS_TOKEN=gc_test_quickstart GOCARDLESS_BASE_URL=http://127.0.0.1:12112
+#   paycollect simulators &                                     # in another terminal
 #   paycollect db upgrade && paycollect serve --port 8000 &     # in another terminal
 #   examples/api_quickstart.sh
 #
