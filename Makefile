@@ -39,6 +39,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/renewals.py
+	$(BIN)/python bench/usage.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache paycollect.db

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A newcomer's tour of the /v1 billing API (docs/notes-api.md walks through it).
+# A newcomer's tour of the /v1 billing API (docs/api.md walks through it).
 #
 #   export PAYCOLLECT_API_KEYS=pk_test_quickstart DATABASE_URL=sqlite:///quickstart.db
 #   # no real provider: the simulators on loopback, with any test keys
