@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -29,6 +29,15 @@ class EventRepository(Protocol):
 
     def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str]) -> None:
         """Store the event and one pending delivery per endpoint, due now."""
+        ...
+
+    def take_sequences(self, *, counts: Mapping[str, int]) -> dict[str, int]:
+        """`next_sequence` taken `count` times for each account at once (one statement):
+        per account, the first number of its range. The rows are locked in account order."""
+        ...
+
+    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]]) -> None:
+        """`add` for many events (and their endpoints) in a few statements."""
         ...
 
     def get(self, *, event_id: str) -> OutgoingEvent | None: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -49,6 +49,17 @@ class FakeEventRepository:
     def next_sequence(self, *, account_id: str) -> int:
         self._s.event_sequences[account_id] = self._s.event_sequences.get(account_id, 0) + 1
         return self._s.event_sequences[account_id]
+
+    def take_sequences(self, *, counts: Mapping[str, int]) -> dict[str, int]:
+        first = {}
+        for account_id, count in counts.items():
+            first[account_id] = self._s.event_sequences.get(account_id, 0) + 1
+            self._s.event_sequences[account_id] = first[account_id] + count - 1
+        return first
+
+    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]]) -> None:
+        for event, endpoint_ids in events:
+            self.add(event=event, endpoint_ids=endpoint_ids)
 
     def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str]) -> None:
         self._s.events[event.id] = event

@@ -12,9 +12,9 @@ import pytest
 
 from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.clock import ManualClock
-from domain.outgoing_events import DeliveryStatus, EndpointStatus, WebhookEndpoint
+from domain.outgoing_events import DeliveryStatus, EndpointStatus, EventType, WebhookEndpoint
 from tests.builders import an_account
-from workers.handlers.events import emit
+from workers.handlers.events import emit, emit_many
 
 
 def an_endpoint(endpoint_id: str, clock: ManualClock, *events: str) -> WebhookEndpoint:
@@ -57,6 +57,31 @@ def test_events_are_numbered_per_account_and_go_to_the_endpoints_subscribed_to_t
         # And each event went to the endpoints subscribed to its type only
         assert [d.endpoint_id for d in uow.events.deliveries(event_id=paid)] == ["we_a"]
         assert sorted(d.endpoint_id for d in uow.events.deliveries(event_id=failed)) == [
+            "we_a", "we_b"]
+
+
+def test_a_batch_of_events_continues_each_accounts_numbers_in_order(
+        world: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+    # Given acme's first event emitted alone
+    first = emit_one(world, clock, "acme")
+    # When a batch emits two for acme and one for globex, interleaved (as renewals do)
+    with world() as uow:
+        batch = emit_many(uow, occurred_at=clock.now(), events=[
+            ("acme", EventType.INVOICE_ISSUED, {"n": 2}),
+            ("globex", EventType.PAYMENT_FAILED, {"n": 1}),
+            ("acme", EventType.PAYMENT_FAILED, {"n": 3})])
+        uow.commit()
+    # Then acme goes on 2, 3 after its 1, globex starts at 1, and the one emitted alone
+    # afterwards takes the next number: no gap, no repeat
+    after = emit_one(world, clock, "acme")
+    with world() as uow:
+        numbers = {e.id: (e.account_id, e.sequence) for e in uow.events.listed()}
+        assert numbers == {first: ("acme", 1), batch[0].id: ("acme", 2),
+                           batch[1].id: ("globex", 1), batch[2].id: ("acme", 3),
+                           after: ("acme", 4)}
+        # And the batch's events went to the endpoints subscribed to their types
+        assert [d.endpoint_id for d in uow.events.deliveries(event_id=batch[0].id)] == []
+        assert sorted(d.endpoint_id for d in uow.events.deliveries(event_id=batch[2].id)) == [
             "we_a", "we_b"]
 
 

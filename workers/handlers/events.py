@@ -11,6 +11,8 @@ commit the unit of work asks for a delivery drain (`on_events_committed`).
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,4 +32,24 @@ def emit(uow: UnitOfWork, *, account_id: str, type: EventType | str, data: dict[
     return event
 
 
-__all__ = ["emit"]
+def emit_many(uow: UnitOfWork, *, events: Sequence[tuple[str, EventType, dict[str, Any]]],
+              occurred_at: datetime) -> list[OutgoingEvent]:
+    """`emit` for many (account id, type, data), in order, in a fixed number of statements
+    (one for every account's numbers, one for the events, one for the deliveries): what a
+    batch of renewals emits."""
+    counts = Counter(account_id for account_id, _, _ in events)
+    following = uow.events.take_sequences(counts=counts)
+    endpoints = uow.webhook_endpoints.enabled()
+    written = []
+    for account_id, type, data in events:
+        event_type = EventType(type).value
+        event = OutgoingEvent(id=new_event_id(), account_id=account_id,
+                              sequence=following[account_id], type=event_type,
+                              created_at=occurred_at, data=data)
+        following[account_id] += 1
+        written.append((event, [e.id for e in endpoints if e.wants(event_type)]))
+    uow.events.add_many(events=written)
+    return [event for event, _ in written]
+
+
+__all__ = ["emit", "emit_many"]

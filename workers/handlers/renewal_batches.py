@@ -21,12 +21,15 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from domain.clock import Clock
-from domain.invoices import InvoiceLine
+from domain.event_payloads import invoice_object
+from domain.invoices import Invoice, InvoiceLine
 from domain.ledger import issued_entry
 from domain.money import Money
 from domain.outcomes import CancelRequested
+from domain.outgoing_events import EventType
 from domain.payments import AttemptStatus, apply_outcome
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.rate_cards import card_from_plan
@@ -44,10 +47,10 @@ from domain.renewals import billing_dates
 from domain.retry_policy import RetryPolicy
 from domain.subscriptions import Subscription
 from domain.usage import ClassUsage, cutoff, minute_lines, usage_since
+from workers.handlers.events import emit_many
 from workers.handlers.renewals import (
     NUMBER_PREFIX,
     RenewalSettings,
-    emit_issued,
     renew_subscription,
 )
 
@@ -199,12 +202,17 @@ def _write(uow: UnitOfWork, *, batch: IssuedBatch, plans: Sequence[RenewalPlan],
     _mark_calls_billed(uow, batch=batch, plans=plans)
     uow.subscriptions.set_next_renewals(plans=plans)
     settled = {invoice.id: invoice for invoice in batch.settled}
-    closed_by = defaultdict(list)  # "carried forward to <number>" -> the invoices it closed
+    # "carried forward to <number>" -> the earlier invoices that invoice closed
+    closed_by: dict[str, list[Invoice]] = defaultdict(list)
     for invoice_id, reason in batch.closed:
         closed_by[reason].append(settled[invoice_id])
-    for invoice in batch.invoices:
-        emit_issued(uow, invoice=invoice, now=now,
-                    closed=closed_by.get(f"carried forward to {invoice.number}", []))
+    events: list[tuple[str, EventType, dict[str, Any]]] = []
+    for invoice in batch.invoices:  # as the single path: issued, then what it carried forward
+        events.append((invoice.account_id, EventType.INVOICE_ISSUED, invoice_object(invoice)))
+        events += [(earlier.account_id, EventType.INVOICE_CARRIED_FORWARD,
+                    invoice_object(earlier))
+                   for earlier in closed_by.get(f"carried forward to {invoice.number}", [])]
+    emit_many(uow, events=events, occurred_at=now)
 
 
 def _cancel_wire_instructions(uow: UnitOfWork, *, closed: Sequence[tuple[str, str]],

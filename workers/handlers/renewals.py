@@ -194,11 +194,11 @@ def _issue(uow: UnitOfWork, *, account: Account, subscription_id: str, draft: In
         for closed_id in closed:
             _cancel_wire_instructions(uow, invoice_id=closed_id, now=now, reason=reason)
     uow.ledger.add(entry=issued_entry(invoice), dedupe_key=f"issue:{invoice_id}")
-    emit_issued(uow, invoice=invoice, closed=closed_invoices, now=now)
+    _emit_issued(uow, invoice=invoice, closed=closed_invoices, now=now)
     return invoice_id
 
 
-def emit_issued(uow: UnitOfWork, *, invoice: Invoice, closed: list[Invoice],
+def _emit_issued(uow: UnitOfWork, *, invoice: Invoice, closed: list[Invoice],
                  now: datetime) -> None:
     """invoice.issued, then invoice.carried_forward for each earlier invoice it closed."""
     emit(uow, account_id=invoice.account_id, type=EventType.INVOICE_ISSUED,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -96,17 +96,39 @@ class SqlEventRepository:
         return int(run(self._session, statement).scalar_one())
 
     def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str]) -> None:
-        run(self._session, _EVENTS.insert(), {
-            "id": event.id, "account_id": event.account_id, "sequence": event.sequence,
-            "type": event.type, "data": event.data, "created_at": event.created_at})
-        if endpoint_ids:
-            run(self._session, _DELIVERIES.insert(), [
-                {"id": f"dlv_{uuid.uuid4().hex}", "event_id": event.id,
-                 "endpoint_id": endpoint_id, "account_id": event.account_id,
-                 "sequence": event.sequence, "status": _PENDING, "attempts": 0,
-                 "next_attempt_at": event.created_at, "claimed_until": None,
-                 "last_error": "", "delivered_at": None, "created_at": event.created_at}
-                for endpoint_id in endpoint_ids])
+        self.add_many(events=[(event, endpoint_ids)])
+
+    def take_sequences(self, *, counts: Mapping[str, int]) -> dict[str, int]:
+        if not counts:
+            return {}
+        build = pg_insert if self._session.get_bind().dialect.name == "postgresql" \
+            else sqlite_insert
+        statement = build(_SEQUENCES).values(
+            [{"account_id": account_id, "last_value": counts[account_id]}
+             for account_id in sorted(counts)])  # one lock order for every emitter
+        upsert = (statement.on_conflict_do_update(
+            index_elements=["account_id"],
+            set_={"last_value": _SEQUENCES.c.last_value + statement.excluded.last_value})
+            .returning(_SEQUENCES.c.account_id, _SEQUENCES.c.last_value))
+        return {account_id: int(last) - counts[account_id] + 1
+                for account_id, last in run(self._session, upsert)}
+
+    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]]) -> None:
+        if not events:
+            return
+        run(self._session, _EVENTS.insert(), [
+            {"id": event.id, "account_id": event.account_id, "sequence": event.sequence,
+             "type": event.type, "data": event.data, "created_at": event.created_at}
+            for event, _ in events])
+        deliveries = [
+            {"id": f"dlv_{uuid.uuid4().hex}", "event_id": event.id,
+             "endpoint_id": endpoint_id, "account_id": event.account_id,
+             "sequence": event.sequence, "status": _PENDING, "attempts": 0,
+             "next_attempt_at": event.created_at, "claimed_until": None,
+             "last_error": "", "delivered_at": None, "created_at": event.created_at}
+            for event, endpoint_ids in events for endpoint_id in endpoint_ids]
+        if deliveries:
+            run(self._session, _DELIVERIES.insert(), deliveries)
             self.queued = True
 
     def get(self, *, event_id: str) -> OutgoingEvent | None:
