@@ -59,8 +59,8 @@ def test_usage_not_invoiced_yet_becomes_unbilled_calls_at_midnight_utc(fresh_url
                 "ORDER BY direction")).all()
         # Then only the 45 minutes of 02-20 remain to bill, as one outbound call of 2,700 s
         assert [tuple(row) for row in calls] == [("outbound", 2700, None)]
-        # And the downgrade puts the table back (empty)
-        downgrade(fresh_url, "0007")
+        # And the downgrade to the revision before it (0008) puts the table back (empty)
+        downgrade(fresh_url, "0008")
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM usage_records")).scalar() == 0
     finally:
