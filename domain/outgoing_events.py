@@ -87,9 +87,17 @@ class WebhookEndpoint:
     created_at: datetime
     description: str = ""
     status: EndpointStatus = EndpointStatus.ENABLED
+    #: After a failed try nothing is sent to it until then (a circuit breaker: a dead
+    #: endpoint costs one request per pause, not a scan and a request per event).
+    paused_until: datetime | None = None
+    #: Failed tries in a row (the pause doubles with each; a delivered event resets it).
+    failures: int = 0
 
     def wants(self, event_type: str) -> bool:
         return self.status is EndpointStatus.ENABLED and event_type in self.events
+
+    def paused_at(self, when: datetime) -> bool:
+        return self.paused_until is not None and when < self.paused_until
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -119,3 +127,5 @@ class EventDelivery:
     url: str = ""
     secret: str = ""
     body: dict[str, Any] = field(default_factory=dict)
+    #: Its endpoint's failed tries in a row, when read for sending.
+    endpoint_failures: int = 0

@@ -20,6 +20,14 @@ class WebhookEndpointRepository(Protocol):
         """Disable it (its pending deliveries are not sent); False when unknown."""
         ...
 
+    def pause(self, *, endpoint_id: str, until: datetime) -> None:
+        """A try failed: send it nothing before `until`; one more failure in a row."""
+        ...
+
+    def resume(self, *, endpoint_ids: Collection[str]) -> None:
+        """It answered (or an operator asks to try now): no pause, no failures in a row."""
+        ...
+
 
 class EventRepository(Protocol):
     def next_sequence(self, *, account_id: str) -> int:
@@ -27,8 +35,11 @@ class EventRepository(Protocol):
         locked until the transaction ends, so concurrent emitters for one account queue."""
         ...
 
-    def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str]) -> None:
-        """Store the event and one pending delivery per endpoint, due now."""
+    def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str],
+            ring: bool = True) -> None:
+        """Store the event and one pending delivery per endpoint, due now. `ring`: the
+        commit asks for a drain (False when every endpoint is paused: the scheduler asks
+        when a pause ends)."""
         ...
 
     def take_sequences(self, *, counts: Mapping[str, int]) -> dict[str, int]:
@@ -36,7 +47,8 @@ class EventRepository(Protocol):
         per account, the first number of its range. The rows are locked in account order."""
         ...
 
-    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]]) -> None:
+    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]],
+                 ring: bool = True) -> None:
         """`add` for many events (and their endpoints) in a few statements."""
         ...
 
@@ -70,6 +82,11 @@ class EventRepository(Protocol):
                  give_up_written_before: datetime) -> None:
         """Not tried (their endpoint failed just before): due again at `until`, no try
         counted; those written before `give_up_written_before` are given up."""
+        ...
+
+    def give_up(self, *, endpoint_id: str, written_before: datetime) -> int:
+        """Mark the endpoint's pending deliveries written before then as failed (their
+        retry window is over while it was paused); returns how many."""
         ...
 
     def release(self, *, delivery_ids: Collection[str]) -> None:

@@ -40,6 +40,16 @@ class FakeWebhookEndpointRepository:
         self._s.endpoints[endpoint_id] = replace(found, status=EndpointStatus.DISABLED)
         return True
 
+    def pause(self, *, endpoint_id: str, until: datetime) -> None:
+        found = self._s.endpoints[endpoint_id]
+        self._s.endpoints[endpoint_id] = replace(found, paused_until=until,
+                                                 failures=found.failures + 1)
+
+    def resume(self, *, endpoint_ids: Collection[str]) -> None:
+        for endpoint_id in endpoint_ids:
+            self._s.endpoints[endpoint_id] = replace(self._s.endpoints[endpoint_id],
+                                                     paused_until=None, failures=0)
+
 
 class FakeEventRepository:
     def __init__(self, state: FakeState) -> None:
@@ -57,11 +67,13 @@ class FakeEventRepository:
             self._s.event_sequences[account_id] = first[account_id] + count - 1
         return first
 
-    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]]) -> None:
+    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]],
+                 ring: bool = True) -> None:
         for event, endpoint_ids in events:
-            self.add(event=event, endpoint_ids=endpoint_ids)
+            self.add(event=event, endpoint_ids=endpoint_ids, ring=ring)
 
-    def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str]) -> None:
+    def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str],
+            ring: bool = True) -> None:
         self._s.events[event.id] = event
         for endpoint_id in endpoint_ids:
             delivery = EventDelivery(
@@ -70,7 +82,7 @@ class FakeEventRepository:
                 status=DeliveryStatus.PENDING, created_at=event.created_at,
                 next_attempt_at=event.created_at)
             self._s.deliveries[delivery.id] = delivery
-            self.queued = True
+            self.queued = self.queued or ring
 
     def get(self, *, event_id: str) -> OutgoingEvent | None:
         return self._s.events.get(event_id)
@@ -91,8 +103,11 @@ class FakeEventRepository:
         raise NotImplementedError("delivery is tested on SQLite and PostgreSQL")
 
     def has_due(self, *, now: datetime) -> bool:
+        awake = {e.id for e in self._s.endpoints.values()
+                 if e.status is EndpointStatus.ENABLED and not e.paused_at(now)}
         return any(d.status is DeliveryStatus.PENDING and d.next_attempt_at is not None
-                   and d.next_attempt_at <= now for d in self._s.deliveries.values())
+                   and d.next_attempt_at <= now and d.endpoint_id in awake
+                   for d in self._s.deliveries.values())
 
     def mark_delivered(self, *, delivery_ids: Collection[str], at: datetime) -> None:
         for delivery_id in delivery_ids:
@@ -109,6 +124,13 @@ class FakeEventRepository:
                  give_up_written_before: datetime) -> None:
         for delivery_id in delivery_ids:
             self._set(delivery_id, next_attempt_at=until, last_error=error)
+
+    def give_up(self, *, endpoint_id: str, written_before: datetime) -> int:
+        old = [d for d in self._s.deliveries.values() if d.endpoint_id == endpoint_id
+               and d.status is DeliveryStatus.PENDING and d.created_at < written_before]
+        for delivery in old:
+            self._set(delivery.id, status=DeliveryStatus.FAILED, next_attempt_at=None)
+        return len(old)
 
     def release(self, *, delivery_ids: Collection[str]) -> None:
         """Leases are not modelled here."""

@@ -467,6 +467,10 @@ class WebhookEndpointRow(SQLModel, table=True):
     secret: str = Field(sa_type=Text)
     status: str = _label(16)
     created_at: datetime = _instant()
+    #: Nothing is sent to it before then: it failed (migration 0016).
+    paused_until: datetime | None = _instant(nullable=True)
+    #: Failed tries in a row (the pause doubles with each).
+    failures: int = 0
 
 
 class EventSequenceRow(SQLModel, table=True):
@@ -499,7 +503,8 @@ class EventDeliveryRow(SQLModel, table=True):
     """One event to one endpoint, with its own tries and schedule (fan-out at write time)."""
 
     __tablename__ = "event_deliveries"
-    __table_args__ = (Index(None, "status", "next_attempt_at"),
+    #: An endpoint's due deliveries (the claim reads only endpoints not paused; 0016).
+    __table_args__ = (Index(None, "endpoint_id", "status", "next_attempt_at"),
                       #: An endpoint's pending events of one account, in order (the claim
                       #: takes the earliest only).
                       Index(None, "endpoint_id", "account_id", "status", "sequence"),

@@ -5,9 +5,11 @@ one per (endpoint, account) — the earliest pending — so an endpoint receives
 events in sequence. The batch is split by endpoint and each endpoint's share is sent in its own
 thread, one request at a time: a slow endpoint (up to `timeout` per request) holds up only its
 own share. The first failure of an endpoint ends its share: the failed delivery backs off
-(exponential with jitter, given up after 3 days) and the rest of its share is postponed to the
-same time without counting a try. Other endpoints are unaffected. Then the next batch, until
-nothing is due.
+(exponential with jitter, given up after 3 days), the endpoint is paused until then (the pause
+doubles with its failures in a row; a delivered event clears it) and the rest of its share is
+postponed to the same time without counting a try. A paused endpoint is not read by claims
+and its new events ring no drain: a dead endpoint costs one request per pause, whatever the
+traffic. Other endpoints are unaffected. Then the next batch, until nothing is due.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.clock import Clock
-from domain.delivery_backoff import GIVE_UP_AFTER, Random, next_attempt_at
+from domain.delivery_backoff import GIVE_UP_AFTER, Random, delay, next_attempt_at
 from domain.outgoing_events import EventDelivery
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.ports_events import EventSender
@@ -58,6 +60,7 @@ class DeliveryReport:
 
 @dataclass
 class _Share:
+    endpoint_id: str
     delivered: list[str]
     failed: tuple[EventDelivery, str] | None
     not_tried: list[EventDelivery]
@@ -87,6 +90,9 @@ def deliver_due(*, uow_factory: UnitOfWorkFactory, clock: Clock, sender: EventSe
                                      timeout=settings.timeout_seconds, deadline=deadline)
             shares = list(pool.map(send, by_endpoint.values()))
             with uow_factory() as uow:
+                uow.webhook_endpoints.resume(endpoint_ids=[
+                    share.endpoint_id for share in shares
+                    if share.delivered and share.failed is None])
                 for share in shares:
                     uow.events.mark_delivered(delivery_ids=share.delivered, at=clock.now())
                     delivered += len(share.delivered)
@@ -123,7 +129,8 @@ def drain(*, uow_factory: UnitOfWorkFactory, clock: Clock, sender: EventSender,
 
 def _send_share(deliveries: list[EventDelivery], *, sender: EventSender, clock: Clock,
                 timeout: float, deadline: datetime) -> _Share:
-    share = _Share(delivered=[], failed=None, not_tried=[])
+    share = _Share(endpoint_id=deliveries[0].endpoint_id, delivered=[], failed=None,
+                   not_tried=[])
     for index, delivery in enumerate(deliveries):
         if clock.now() >= deadline:
             share.not_tried = deliveries[index:]
@@ -145,14 +152,26 @@ def _send_share(deliveries: list[EventDelivery], *, sender: EventSender, clock: 
 
 
 def _back_off(uow: UnitOfWork, share: _Share, *, clock: Clock, rand: Random) -> None:
+    """The failed delivery backs off, and so does its endpoint as a whole: it is paused
+    until that retry, which doubles with the endpoint's failures in a row (not only the
+    delivery's own: a new event to an endpoint dead for hours waits hours, not 30 s). The
+    rest of its share waits with it; what the pause took past its retry window is given up."""
     assert share.failed is not None
     delivery, error = share.failed
     now = clock.now()
-    at = next_attempt_at(failures=delivery.attempts + 1, now=now,
-                         written_at=delivery.created_at, rand=rand)
+    failures = max(delivery.attempts, delivery.endpoint_failures) + 1
+    at = next_attempt_at(failures=failures, now=now, written_at=delivery.created_at,
+                         rand=rand)
+    resume_at = at or now + delay(failures, rand=rand)
     uow.events.record_failure(delivery_id=delivery.id, error=error, next_attempt_at=at)
+    uow.webhook_endpoints.pause(endpoint_id=delivery.endpoint_id, until=resume_at)
     if share.not_tried:
         uow.events.postpone(
-            delivery_ids=[d.id for d in share.not_tried], until=at or now + timedelta(minutes=1),
+            delivery_ids=[d.id for d in share.not_tried], until=resume_at,
             error=f"not tried: the endpoint failed just before ({error})",
-            give_up_written_before=now - GIVE_UP_AFTER)
+            give_up_written_before=resume_at - GIVE_UP_AFTER)
+    given_up = uow.events.give_up(endpoint_id=delivery.endpoint_id,
+                                  written_before=resume_at - GIVE_UP_AFTER)
+    if given_up:
+        log.warning("gave up %d event deliveries to a failing endpoint", given_up,
+                    extra={"endpoint_id": delivery.endpoint_id})

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.outgoing_events import EventType, OutgoingEvent, new_event_id
+from domain.outgoing_events import EventType, OutgoingEvent, WebhookEndpoint, new_event_id
 from domain.ports import UnitOfWork
 
 
@@ -27,8 +27,9 @@ def emit(uow: UnitOfWork, *, account_id: str, type: EventType | str, data: dict[
     sequence = uow.events.next_sequence(account_id=account_id)
     event = OutgoingEvent(id=new_event_id(), account_id=account_id, sequence=sequence,
                           type=event_type, created_at=occurred_at, data=data)
-    endpoints = [e.id for e in uow.webhook_endpoints.enabled() if e.wants(event_type)]
-    uow.events.add(event=event, endpoint_ids=endpoints)
+    endpoints = [e for e in uow.webhook_endpoints.enabled() if e.wants(event_type)]
+    uow.events.add(event=event, endpoint_ids=[e.id for e in endpoints],
+                   ring=_any_awake(endpoints, occurred_at))
     return event
 
 
@@ -41,15 +42,25 @@ def emit_many(uow: UnitOfWork, *, events: Sequence[tuple[str, EventType, dict[st
     following = uow.events.take_sequences(counts=counts)
     endpoints = uow.webhook_endpoints.enabled()
     written = []
+    ring = False
     for account_id, type, data in events:
         event_type = EventType(type).value
         event = OutgoingEvent(id=new_event_id(), account_id=account_id,
                               sequence=following[account_id], type=event_type,
                               created_at=occurred_at, data=data)
         following[account_id] += 1
-        written.append((event, [e.id for e in endpoints if e.wants(event_type)]))
-    uow.events.add_many(events=written)
+        wanting = [e for e in endpoints if e.wants(event_type)]
+        ring = ring or _any_awake(wanting, occurred_at)
+        written.append((event, [e.id for e in wanting]))
+    uow.events.add_many(events=written, ring=ring)
     return [event for event, _ in written]
+
+
+def _any_awake(endpoints: Sequence[WebhookEndpoint], at: datetime) -> bool:
+    # Deliveries to paused endpoints wait for the pause to end: the scheduler's pass asks
+    # for that drain, so the commit need not ring (a dead endpoint would be rung for
+    # after every payment).
+    return any(not endpoint.paused_at(at) for endpoint in endpoints)
 
 
 __all__ = ["emit", "emit_many"]

@@ -57,6 +57,9 @@ def resend(deps: Deps, *, event_ids: Sequence[str], reason: str, actor: str) -> 
         for event_id in event_ids:
             if uow.events.resend(event_id=event_id, now=now) == 0:
                 raise Refused(f"event {event_id} has no enabled endpoint to send it to")
+            # Asked to try now: a paused endpoint is tried at the next drain, not in hours
+            uow.webhook_endpoints.resume(endpoint_ids={
+                d.endpoint_id for d in uow.events.deliveries(event_id=event_id)})
             uow.audit.add(entry=AuditEntry(at=now, actor=actor, action="event.resend",
                                            target=event_id, reason=reason))
         uow.commit()

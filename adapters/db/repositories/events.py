@@ -27,23 +27,33 @@ _SEQUENCES = table_of(EventSequenceRow)
 _DELIVERIES = table_of(EventDeliveryRow)
 _ENDPOINTS = table_of(WebhookEndpointRow)
 _PENDING = DeliveryStatus.PENDING.value
+_GIVEN_UP = "given up: its retry window ended while the endpoint was failing"
 
 _d = _DELIVERIES.c
 _earlier = aliased(_DELIVERIES)
 
 
 def _claimable() -> Any:
-    # Due, not leased, to an enabled endpoint, and the earliest pending one of its account
-    # for that endpoint: an endpoint receives an account's events in sequence.
+    # Due, not leased, to one of the endpoints awake (read first: see `_AWAKE`), and the
+    # earliest pending one of its account for that endpoint: an endpoint receives an
+    # account's events in sequence.
     return and_(
+        _d.endpoint_id.in_(bindparam("endpoints", expanding=True)),
         _d.status == _PENDING, _d.next_attempt_at <= bindparam("now"),
         or_(_d.claimed_until.is_(None), _d.claimed_until <= bindparam("now")),
         ~exists().where(_earlier.c.endpoint_id == _d.endpoint_id,
                         _earlier.c.account_id == _d.account_id,
-                        _earlier.c.status == _PENDING, _earlier.c.sequence < _d.sequence),
-        exists().where(_ENDPOINTS.c.id == _d.endpoint_id,
-                       _ENDPOINTS.c.status == EndpointStatus.ENABLED.value))
+                        _earlier.c.status == _PENDING, _earlier.c.sequence < _d.sequence))
 
+
+#: The enabled endpoints not paused: the claim reads only their deliveries, so a dead
+#: endpoint's backlog (every event since it died, due but waiting) is not scanned by every
+#: drain, and with every endpoint paused a drain costs this one small read.
+_AWAKE = (select(_ENDPOINTS.c.id)
+          .where(_ENDPOINTS.c.status == EndpointStatus.ENABLED.value,
+                 or_(_ENDPOINTS.c.paused_until.is_(None),
+                     _ENDPOINTS.c.paused_until <= bindparam("now")))
+          .order_by(_ENDPOINTS.c.id))
 
 #: The claim re-tests the conditions on the rows it updates (a concurrent claim on PostgreSQL
 #: re-reads rows it waited for and skips what the other one took).
@@ -55,6 +65,7 @@ _CLAIM = (_DELIVERIES.update()
           .returning(_d.id))
 
 _FOR_SENDING = (select(_DELIVERIES, _ENDPOINTS.c.url, _ENDPOINTS.c.secret,
+                       _ENDPOINTS.c.failures.label("endpoint_failures"),
                        _EVENTS.c.type, _EVENTS.c.data, _EVENTS.c.created_at.label("written_at"))
                 .join(_ENDPOINTS, _ENDPOINTS.c.id == _d.endpoint_id)
                 .join(_EVENTS, _EVENTS.c.id == _d.event_id))
@@ -77,7 +88,8 @@ def _delivery(row: Row[Any], *, with_body: bool = False) -> EventDelivery:
         created_at=row.created_at, next_attempt_at=row.next_attempt_at, attempts=row.attempts,
         last_error=row.last_error, delivered_at=row.delivered_at,
         url=getattr(row, "url", "") if with_body else "",
-        secret=getattr(row, "secret", "") if with_body else "", body=body)
+        secret=getattr(row, "secret", "") if with_body else "", body=body,
+        endpoint_failures=getattr(row, "endpoint_failures", 0) if with_body else 0)
 
 
 class SqlEventRepository:
@@ -95,8 +107,9 @@ class SqlEventRepository:
                      .returning(_SEQUENCES.c.last_value))
         return int(run(self._session, statement).scalar_one())
 
-    def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str]) -> None:
-        self.add_many(events=[(event, endpoint_ids)])
+    def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str],
+            ring: bool = True) -> None:
+        self.add_many(events=[(event, endpoint_ids)], ring=ring)
 
     def take_sequences(self, *, counts: Mapping[str, int]) -> dict[str, int]:
         if not counts:
@@ -113,7 +126,8 @@ class SqlEventRepository:
         return {account_id: int(last) - counts[account_id] + 1
                 for account_id, last in run(self._session, upsert)}
 
-    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]]) -> None:
+    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]],
+                 ring: bool = True) -> None:
         if not events:
             return
         run(self._session, _EVENTS.insert(), [
@@ -129,7 +143,7 @@ class SqlEventRepository:
             for event, endpoint_ids in events for endpoint_id in endpoint_ids]
         if deliveries:
             run(self._session, _DELIVERIES.insert(), deliveries)
-            self.queued = True
+            self.queued = self.queued or ring
 
     def get(self, *, event_id: str) -> OutgoingEvent | None:
         row = run(self._session, _EVENTS.select().where(_EVENTS.c.id == event_id)).first()
@@ -152,9 +166,16 @@ class SqlEventRepository:
                    .order_by(_d.created_at, _d.endpoint_id)).all()
         return [_delivery(row, with_body=True) for row in rows]
 
+    def _awake(self, now: datetime) -> list[str]:
+        return [row.id for row in run(self._session, _AWAKE, {"now": now})]
+
     def claim_due(self, *, now: datetime, until: datetime, limit: int) -> list[EventDelivery]:
+        endpoints = self._awake(now)
+        if not endpoints:
+            return []
         ids = [row.id for row in run(self._session, _CLAIM,
-                                     {"now": now, "until": until, "limit": limit}).all()]
+                                     {"now": now, "until": until, "limit": limit,
+                                      "endpoints": endpoints}).all()]
         if not ids:
             return []
         rows = run(self._session, _FOR_SENDING.where(_d.id.in_(ids))).all()
@@ -164,8 +185,11 @@ class SqlEventRepository:
     def has_due(self, *, now: datetime) -> bool:
         # The claim's own conditions: a delivery waiting behind its account's earlier one
         # is not due yet (else a drain would be asked for, again and again, to claim nothing).
+        endpoints = self._awake(now)
+        if not endpoints:
+            return False
         found = run(self._session, select(_d.id).where(_claimable()).limit(1),
-                    {"now": now}).first()
+                    {"now": now, "endpoints": endpoints}).first()
         return found is not None
 
     def mark_delivered(self, *, delivery_ids: Collection[str], at: datetime) -> None:
@@ -191,6 +215,16 @@ class SqlEventRepository:
                 .values(claimed_until=None, next_attempt_at=until, last_error=error[:500],
                         status=case((_d.created_at < give_up_written_before,
                                      DeliveryStatus.FAILED.value), else_=_d.status)))
+
+    def give_up(self, *, endpoint_id: str, written_before: datetime) -> int:
+        result = run(self._session, _DELIVERIES.update()
+                     .where(_d.endpoint_id == endpoint_id, _d.status == _PENDING,
+                            _d.created_at < written_before)
+                     .values(status=DeliveryStatus.FAILED.value, claimed_until=None,
+                             next_attempt_at=None,
+                             last_error=case((_d.last_error == "", _GIVEN_UP),
+                                             else_=_d.last_error)))
+        return int(result.rowcount)
 
     def release(self, *, delivery_ids: Collection[str]) -> None:
         if delivery_ids:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
@@ -17,7 +19,8 @@ _ENDPOINTS = table_of(WebhookEndpointRow)
 def endpoint_from_row(row: Row[Any]) -> WebhookEndpoint:
     return WebhookEndpoint(id=row.id, url=row.url, events=tuple(row.events or ()),
                            secret=row.secret, created_at=row.created_at,
-                           description=row.description, status=EndpointStatus(row.status))
+                           description=row.description, status=EndpointStatus(row.status),
+                           paused_until=row.paused_until, failures=row.failures)
 
 
 class SqlWebhookEndpointRepository:
@@ -32,7 +35,8 @@ class SqlWebhookEndpointRepository:
         insert(self._session, _ENDPOINTS, {
             "id": endpoint.id, "url": endpoint.url, "events": list(endpoint.events),
             "description": endpoint.description, "secret": endpoint.secret,
-            "status": endpoint.status.value, "created_at": endpoint.created_at})
+            "status": endpoint.status.value, "created_at": endpoint.created_at,
+            "paused_until": endpoint.paused_until, "failures": endpoint.failures})
 
     def get(self, *, endpoint_id: str) -> WebhookEndpoint | None:
         row = run(self._session, _ENDPOINTS.select()
@@ -57,3 +61,18 @@ class SqlWebhookEndpointRepository:
         result = run(self._session, _ENDPOINTS.update().where(_ENDPOINTS.c.id == endpoint_id)
                      .values(status=EndpointStatus.DISABLED.value))
         return bool(result.rowcount == 1)
+
+    def pause(self, *, endpoint_id: str, until: datetime) -> None:
+        self._enabled = None
+        run(self._session, _ENDPOINTS.update().where(_ENDPOINTS.c.id == endpoint_id)
+            .values(paused_until=until, failures=_ENDPOINTS.c.failures + 1))
+
+    def resume(self, *, endpoint_ids: Collection[str]) -> None:
+        if not endpoint_ids:
+            return
+        self._enabled = None
+        # Only those paused or failing: a healthy endpoint's row is not rewritten per batch.
+        run(self._session, _ENDPOINTS.update()
+            .where(_ENDPOINTS.c.id.in_(sorted(endpoint_ids)),
+                   (_ENDPOINTS.c.failures > 0) | _ENDPOINTS.c.paused_until.is_not(None))
+            .values(paused_until=None, failures=0))
