@@ -49,7 +49,9 @@ def test_a_dead_endpoint_is_paused_its_events_ring_nothing_and_claims_skip_it(
         # Then it is paused until its first retry (30 s, with jitter), one failure in a row
         with uow_factory() as uow:
             dead = uow.webhook_endpoints.get(endpoint_id="we_dead")
-        assert dead is not None and dead.failures == 1 and dead.paused_until is not None
+        assert dead is not None
+        assert dead.failures == 1
+        assert dead.paused_until is not None
         assert clock.now() + timedelta(seconds=15) <= dead.paused_until \
             <= clock.now() + timedelta(seconds=30)
         # And events only it wants ring no drain, while those the live one wants do
@@ -82,7 +84,9 @@ def test_a_dead_endpoint_is_paused_its_events_ring_nothing_and_claims_skip_it(
             pending = [d for e in uow.events.listed(limit=100)
                        for d in uow.events.deliveries(event_id=e.id)
                        if d.endpoint_id == "we_dead" and d.status is DeliveryStatus.PENDING]
-        assert dead is not None and dead.failures == 2 and dead.paused_until is not None
+        assert dead is not None
+        assert dead.failures == 2
+        assert dead.paused_until is not None
         assert clock.now() + timedelta(seconds=30) <= dead.paused_until \
             <= clock.now() + timedelta(seconds=60)
         # And nothing is lost: every event to it is still pending, none given up
