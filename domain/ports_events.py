@@ -78,10 +78,9 @@ class EventRepository(Protocol):
         """One more failed try; None: give up (status failed)."""
         ...
 
-    def postpone(self, *, delivery_ids: Collection[str], until: datetime, error: str,
-                 give_up_written_before: datetime) -> None:
+    def postpone(self, *, delivery_ids: Collection[str], until: datetime, error: str) -> None:
         """Not tried (their endpoint failed just before): due again at `until`, no try
-        counted; those written before `give_up_written_before` are given up."""
+        counted (what is past its retry window by then is given up by `give_up`)."""
         ...
 
     def give_up(self, *, endpoint_id: str, written_before: datetime) -> int:

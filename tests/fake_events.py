@@ -120,8 +120,7 @@ class FakeEventRepository:
                   next_attempt_at=next_attempt_at,
                   status=DeliveryStatus.PENDING if next_attempt_at else DeliveryStatus.FAILED)
 
-    def postpone(self, *, delivery_ids: Collection[str], until: datetime, error: str,
-                 give_up_written_before: datetime) -> None:
+    def postpone(self, *, delivery_ids: Collection[str], until: datetime, error: str) -> None:
         for delivery_id in delivery_ids:
             self._set(delivery_id, next_attempt_at=until, last_error=error)
 

@@ -61,6 +61,8 @@ class DeliveryReport:
 @dataclass
 class _Share:
     endpoint_id: str
+    #: The endpoint had failed tries in a row when claimed (a success must clear them).
+    was_failing: bool
     delivered: list[str]
     failed: tuple[EventDelivery, str] | None
     not_tried: list[EventDelivery]
@@ -92,7 +94,7 @@ def deliver_due(*, uow_factory: UnitOfWorkFactory, clock: Clock, sender: EventSe
             with uow_factory() as uow:
                 uow.webhook_endpoints.resume(endpoint_ids=[
                     share.endpoint_id for share in shares
-                    if share.delivered and share.failed is None])
+                    if share.was_failing and share.delivered and share.failed is None])
                 for share in shares:
                     uow.events.mark_delivered(delivery_ids=share.delivered, at=clock.now())
                     delivered += len(share.delivered)
@@ -129,7 +131,8 @@ def drain(*, uow_factory: UnitOfWorkFactory, clock: Clock, sender: EventSender,
 
 def _send_share(deliveries: list[EventDelivery], *, sender: EventSender, clock: Clock,
                 timeout: float, deadline: datetime) -> _Share:
-    share = _Share(endpoint_id=deliveries[0].endpoint_id, delivered=[], failed=None,
+    share = _Share(endpoint_id=deliveries[0].endpoint_id,
+                   was_failing=deliveries[0].endpoint_failures > 0, delivered=[], failed=None,
                    not_tried=[])
     for index, delivery in enumerate(deliveries):
         if clock.now() >= deadline:
@@ -168,8 +171,7 @@ def _back_off(uow: UnitOfWork, share: _Share, *, clock: Clock, rand: Random) -> 
     if share.not_tried:
         uow.events.postpone(
             delivery_ids=[d.id for d in share.not_tried], until=resume_at,
-            error=f"not tried: the endpoint failed just before ({error})",
-            give_up_written_before=resume_at - GIVE_UP_AFTER)
+            error=f"not tried: the endpoint failed just before ({error})")
     given_up = uow.events.give_up(endpoint_id=delivery.endpoint_id,
                                   written_before=resume_at - GIVE_UP_AFTER)
     if given_up:

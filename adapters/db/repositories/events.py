@@ -210,15 +210,10 @@ class SqlEventRepository:
             .values(status=status, attempts=_d.attempts + 1, next_attempt_at=next_attempt_at,
                     claimed_until=None, last_error=error[:500]))
 
-    def postpone(self, *, delivery_ids: Collection[str], until: datetime, error: str,
-                 give_up_written_before: datetime) -> None:
-        """Not tried (their endpoint failed just before): due again at `until`, no try
-        counted; those written before `give_up_written_before` are given up."""
+    def postpone(self, *, delivery_ids: Collection[str], until: datetime, error: str) -> None:
         if delivery_ids:
             run(self._session, _DELIVERIES.update().where(_d.id.in_(list(delivery_ids)))
-                .values(claimed_until=None, next_attempt_at=until, last_error=error[:500],
-                        status=case((_d.created_at < give_up_written_before,
-                                     DeliveryStatus.FAILED.value), else_=_d.status)))
+                .values(claimed_until=None, next_attempt_at=until, last_error=error[:500]))
 
     def give_up(self, *, endpoint_id: str, written_before: datetime) -> int:
         result = run(self._session, _DELIVERIES.update()

@@ -71,7 +71,7 @@ class SqlWebhookEndpointRepository:
         if not endpoint_ids:
             return
         self._enabled = None
-        # Only those paused or failing: a healthy endpoint's row is not rewritten per batch.
+        # Only those paused or failing: an endpoint is not rewritten when nothing changes.
         run(self._session, _ENDPOINTS.update()
             .where(_ENDPOINTS.c.id.in_(sorted(endpoint_ids)),
                    (_ENDPOINTS.c.failures > 0) | _ENDPOINTS.c.paused_until.is_not(None))
