@@ -1,7 +1,10 @@
 """Where the time per invoice goes: one invoice after another through the real handlers (route,
 claim, provider call over HTTP, outcome) in this process, under pyinstrument.
 
-    python bench/profile_pipeline.py [--invoices 500]
+    python bench/profile_pipeline.py [--invoices 500] [--batch 50]
+
+`--batch N` routes N invoices per call, as a batch of the renewal fan-out does (collect
+batches of up to N attempts per method); `--batch 1` one invoice after another.
 
 Prints pyinstrument's call tree (the README summarises it). Needs PostgreSQL and Redis.
 """
@@ -58,6 +61,7 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=500)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/11")
+    parser.add_argument("--batch", type=int, default=50)
     args = parser.parse_args()
     with fresh_postgres_schema(args.postgres) as url, Pipeline(
             database_url=url, redis_url=args.redis, workers=0) as pipeline:
@@ -70,12 +74,14 @@ def main() -> None:
         profiler = Profiler(interval=0.0005)
         started = time.perf_counter()
         profiler.start()
-        for invoice_id in invoice_ids:
-            collection.route_invoice(inline, invoice_id=invoice_id)
+        for start in range(0, len(invoice_ids), args.batch):
+            collection.route_invoices(inline,
+                                      invoice_ids=invoice_ids[start:start + args.batch])
         profiler.stop()
         elapsed = time.perf_counter() - started
         print(f"{len(invoice_ids)} invoices routed and collected in {elapsed:.1f} s: "
-              f"{elapsed / len(invoice_ids) * 1000:.1f} ms each, one thread, no broker")
+              f"{elapsed / len(invoice_ids) * 1000:.1f} ms each, one thread, no broker, "
+              f"batches of {args.batch}")
         print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -98,6 +99,46 @@ class WebhookEndpoint:
 
     def paused_at(self, when: datetime) -> bool:
         return self.paused_until is not None and when < self.paused_until
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event as a change reports it, before it is numbered (at commit: see `fan_out`)."""
+
+    id: str
+    account_id: str
+    type: str
+    created_at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FannedOut:
+    """What to store for a transaction's new events: each numbered, with the endpoints it
+    goes to; `ring`: whether a drain is worth asking for (an endpoint is awake)."""
+
+    events: list[tuple[OutgoingEvent, list[str]]]
+    ring: bool
+
+
+def fan_out(new: Sequence[NewEvent], *, first: Mapping[str, int],
+            endpoints: Sequence[WebhookEndpoint]) -> FannedOut:
+    """Number `new` in order from each account's `first` number, and give each the endpoints
+    subscribed to its type. A paused endpoint still gets its deliveries (they wait for the
+    pause to end, and the scheduler's pass asks for that drain), but rings no drain: a dead
+    endpoint would be rung for after every payment."""
+    following = dict(first)
+    events: list[tuple[OutgoingEvent, list[str]]] = []
+    ring = False
+    for one in new:
+        event = OutgoingEvent(id=one.id, account_id=one.account_id,
+                              sequence=following[one.account_id], type=one.type,
+                              created_at=one.created_at, data=one.data)
+        following[one.account_id] += 1
+        wanting = [e for e in endpoints if e.wants(one.type)]
+        ring = ring or any(not e.paused_at(one.created_at) for e in wanting)
+        events.append((event, [e.id for e in wanting]))
+    return FannedOut(events=events, ring=ring)
 
 
 class DeliveryStatus(enum.StrEnum):

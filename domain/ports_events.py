@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domain.outgoing_events import EventDelivery, OutgoingEvent, WebhookEndpoint
+from domain.outgoing_events import EventDelivery, NewEvent, OutgoingEvent, WebhookEndpoint
 
 
 class WebhookEndpointRepository(Protocol):
@@ -30,6 +30,17 @@ class WebhookEndpointRepository(Protocol):
 
 
 class EventRepository(Protocol):
+    def write(self, *, event: NewEvent) -> None:
+        """Queue `event` in this transaction: numbered, fanned out to the endpoints enabled
+        for its type and stored on `flush` (the unit of work flushes before it commits, and
+        every other method here flushes first, so reads see it). One transaction's events
+        are then stored in a fixed number of statements however many there are."""
+        ...
+
+    def flush(self) -> None:
+        """Store the queued events (their numbers taken in one statement, in account order)."""
+        ...
+
     def next_sequence(self, *, account_id: str) -> int:
         """The account's next event number: 1, 2, 3… without gaps. The counter row stays
         locked until the transaction ends, so concurrent emitters for one account queue."""

@@ -11,8 +11,10 @@ from domain.outgoing_events import (
     DeliveryStatus,
     EndpointStatus,
     EventDelivery,
+    NewEvent,
     OutgoingEvent,
     WebhookEndpoint,
+    fan_out,
 )
 from tests.fake_repositories import FakeState
 
@@ -55,6 +57,16 @@ class FakeEventRepository:
     def __init__(self, state: FakeState) -> None:
         self._s = state
         self.queued = False
+
+    def write(self, *, event: NewEvent) -> None:
+        # Stored at once: the fake unit of work keeps or drops its whole state on commit.
+        endpoints = [e for e in self._s.endpoints.values() if e.status is EndpointStatus.ENABLED]
+        written = fan_out([event], first=self.take_sequences(counts={event.account_id: 1}),
+                          endpoints=sorted(endpoints, key=lambda e: (e.created_at, e.id)))
+        self.add_many(events=written.events, ring=written.ring)
+
+    def flush(self) -> None:
+        """Nothing waits: `write` stores at once."""
 
     def next_sequence(self, *, account_id: str) -> int:
         self._s.event_sequences[account_id] = self._s.event_sequences.get(account_id, 0) + 1

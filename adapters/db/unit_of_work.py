@@ -108,8 +108,8 @@ class SqlUnitOfWork:
         self.webhook_events = SqlWebhookEventRepository(session)
         self.bank_transactions = SqlBankTransactionRepository(session)
         self.setups = SqlSetupRepository(session)
-        self.events = SqlEventRepository(session)
         self.webhook_endpoints = SqlWebhookEndpointRepository(session)
+        self.events = SqlEventRepository(session, self.webhook_endpoints)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -124,6 +124,7 @@ class SqlUnitOfWork:
             session.close()
 
     def commit(self) -> None:
+        self.events.flush()  # the transaction's events, numbered, before anything commits
         if self._before_commit is not None:
             self._before_commit(self.session)
         _wrote(self.session)  # forget the writes this commit makes durable
@@ -135,7 +136,7 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
-        self.events.queued = False
+        self.events.discard()
 
 
 def _wrote(session: Session) -> bool:

@@ -58,41 +58,43 @@ def test_events_list_show_and_resend_of_a_delivery_given_up(world: OpsWorld) -> 
         "account.standing_changed")
     now = world.deps.clock.now()
     with world.deps.uow_factory() as uow:
-        event = emit(uow, account_id="acc_soft", type="account.standing_changed",
-                     data={"from": "active", "to": "restricted"}, occurred_at=now)
-        [delivery] = uow.events.deliveries(event_id=event.id)
+        event_id = emit(uow, account_id="acc_soft", type="account.standing_changed",
+                        data={"from": "active", "to": "restricted"}, occurred_at=now)
+        [delivery] = uow.events.deliveries(event_id=event_id)
+        event = uow.events.get(event_id=event_id)
         uow.events.record_failure(delivery_id=delivery.id, error="HTTP 500",
                                   next_attempt_at=None)
         uow.commit()
     # Then it is listed as failed, the account's events include it, show has its body
     failed = json.loads(run(world, "events", "list", "--failed", "--json").output)
-    assert [r["id"] for r in failed] == [event.id]
+    assert [r["id"] for r in failed] == [event_id]
     mine = json.loads(run(world, "events", "list", "--account", "acc_soft", "--json").output)
-    assert event.id in [r["id"] for r in mine]
-    shown = json.loads(run(world, "events", "show", event.id).output)
+    assert event_id in [r["id"] for r in mine]
+    shown = json.loads(run(world, "events", "show", event_id).output)
+    assert event is not None
     assert shown["body"]["sequence"] == event.sequence
     assert [(d["status"], d["last_error"]) for d in shown["deliveries"]] == [
         ("failed", "HTTP 500")]
     # When the operator resends it
-    resent = run(world, "events", "resend", event.id, "--reason", "platform fixed",
+    resent = run(world, "events", "resend", event_id, "--reason", "platform fixed",
                  "--actor", "ops")
     # Then it is pending again, no longer failed, and the resend is audited
     assert resent.exit_code == 0, resent.output
     assert json.loads(run(world, "events", "list", "--failed", "--json").output) == []
-    assert json.loads(run(world, "events", "show", event.id).output)["deliveries"][0][
+    assert json.loads(run(world, "events", "show", event_id).output)["deliveries"][0][
         "status"] == "pending"
     with world.deps.uow_factory() as uow:
-        assert [(e.actor, e.action, e.reason) for e in uow.audit.list(target=event.id)] == [
+        assert [(e.actor, e.action, e.reason) for e in uow.audit.list(target=event_id)] == [
             ("ops", "event.resend", "platform fixed")]
 
 
 def test_events_resend_refuses_unknown_ids_a_missing_reason_and_undeliverable_events(
         world: OpsWorld) -> None:
     with world.deps.uow_factory() as uow:
-        event = emit(uow, account_id="acc_soft", type="invoice.paid", data={},
-                     occurred_at=world.deps.clock.now())
+        event_id = emit(uow, account_id="acc_soft", type="invoice.paid", data={},
+                        occurred_at=world.deps.clock.now())
         uow.commit()
     assert run(world, "events", "resend", "evt_nope", "--reason", "x").exit_code == 3
-    assert run(world, "events", "resend", event.id, "--reason", " ").exit_code == 2
-    assert run(world, "events", "resend", event.id, "--reason", "x").exit_code == 4
+    assert run(world, "events", "resend", event_id, "--reason", " ").exit_code == 2
+    assert run(world, "events", "resend", event_id, "--reason", "x").exit_code == 4
     assert run(world, "events", "show", "evt_nope").exit_code == 3

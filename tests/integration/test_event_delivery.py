@@ -41,7 +41,7 @@ def test_a_timing_out_endpoint_backs_off_alone_while_the_other_gets_every_event(
         assert [e["sequence"] for e in fine.events] == [1, 2, 3]
         assert (report.delivered, report.failed) == (3, 1)
         with uow_factory() as uow:
-            [head] = [d for d in uow.events.deliveries(event_id=events[0].id)
+            [head] = [d for d in uow.events.deliveries(event_id=events[0])
                       if d.endpoint_id == "we_slow"]
         assert head.status is DeliveryStatus.PENDING
         assert head.attempts == 1

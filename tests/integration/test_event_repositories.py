@@ -5,16 +5,28 @@ per account without gaps, fanned out to subscribed endpoints, claimed in order p
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine, event
 
 from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.clock import ManualClock
 from domain.outgoing_events import DeliveryStatus, EndpointStatus, EventType, WebhookEndpoint
 from tests.builders import an_account
 from workers.handlers.events import emit, emit_many
+
+
+@contextmanager
+def listening(engine: Engine, listener: Callable[..., None]) -> Iterator[None]:
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
 
 
 def an_endpoint(endpoint_id: str, clock: ManualClock, *events: str) -> WebhookEndpoint:
@@ -37,10 +49,10 @@ def world(uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> SqlUnitOfWor
 def emit_one(uow_factory: SqlUnitOfWorkFactory, clock: ManualClock, account: str,
              type: str = "payment.failed", *, commit: bool = True) -> str:
     with uow_factory() as uow:
-        event = emit(uow, account_id=account, type=type, data={"n": 1}, occurred_at=clock.now())
+        event_id = emit(uow, account_id=account, type=type, data={"n": 1}, occurred_at=clock.now())
         if commit:
             uow.commit()
-    return event.id
+    return event_id
 
 
 def test_events_are_numbered_per_account_and_go_to_the_endpoints_subscribed_to_their_type(
@@ -76,12 +88,12 @@ def test_a_batch_of_events_continues_each_accounts_numbers_in_order(
     after = emit_one(world, clock, "acme")
     with world() as uow:
         numbers = {e.id: (e.account_id, e.sequence) for e in uow.events.listed()}
-        assert numbers == {first: ("acme", 1), batch[0].id: ("acme", 2),
-                           batch[1].id: ("globex", 1), batch[2].id: ("acme", 3),
+        assert numbers == {first: ("acme", 1), batch[0]: ("acme", 2),
+                           batch[1]: ("globex", 1), batch[2]: ("acme", 3),
                            after: ("acme", 4)}
         # And the batch's events went to the endpoints subscribed to their types
-        assert [d.endpoint_id for d in uow.events.deliveries(event_id=batch[0].id)] == []
-        assert sorted(d.endpoint_id for d in uow.events.deliveries(event_id=batch[2].id)) == [
+        assert [d.endpoint_id for d in uow.events.deliveries(event_id=batch[0])] == []
+        assert sorted(d.endpoint_id for d in uow.events.deliveries(event_id=batch[2])) == [
             "we_a", "we_b"]
 
 
@@ -230,3 +242,38 @@ def _claim(world: SqlUnitOfWorkFactory, clock: ManualClock) -> list[str]:
                                        limit=40)
         uow.commit()
     return [d.id for d in claimed]
+
+
+def test_a_transactions_events_are_stored_together_at_commit_and_read_back_before(
+        world: SqlUnitOfWorkFactory, clock: ManualClock, engine: Engine) -> None:
+    # Given a transaction emitting 50 events over both accounts (a batch of outcomes)
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    with world() as uow, listening(engine, count):
+        emit_many(uow, occurred_at=clock.now(), events=[
+            (("acme", "globex")[n % 2], EventType.PAYMENT_FAILED, {"n": n})
+            for n in range(50)])
+        uow.commit()
+    # Then they were stored in a fixed number of statements (the numbers, the events, the
+    # deliveries), not two or three per event
+    writes = [s.split()[0].upper() for s in statements
+              if s.split()[0].upper() in ("INSERT", "UPDATE")]
+    assert writes == ["INSERT", "INSERT", "INSERT"]
+    with world() as uow:
+        numbers = sorted((e.account_id, e.sequence) for e in uow.events.listed(limit=100))
+        assert numbers == sorted([("acme", n) for n in range(1, 26)]
+                                 + [("globex", n) for n in range(1, 26)])
+    # And an event written is seen by a read in its own transaction, and gone with it when
+    # the transaction rolls back
+    with world() as uow:
+        written = emit(uow, account_id="acme", type="invoice.paid", data={},
+                       occurred_at=clock.now())
+        assert uow.events.get(event_id=written) is not None
+        uow.rollback()
+        uow.commit()
+    with world() as uow:
+        assert uow.events.get(event_id=written) is None
+        assert uow.events.next_sequence(account_id="acme") == 26

@@ -73,6 +73,18 @@ def insert_unless_exists(session: Session, table: Table, values: dict[str, Any],
     return run(session, statement, values).first() is not None
 
 
+def insert_many_unless_exists(session: Session, table: Table,
+                              rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """`insert_unless_exists` for many rows: the primary keys of those inserted. Run as one
+    executemany of the cached statement, which SQLAlchemy sends as multi-row INSERTs
+    ("insertmanyvalues"); a `.values([...])` statement is compiled anew for every batch,
+    which cost more than the insert (48 ms for 50 attempts)."""
+    if not rows:
+        return []
+    statement = _insert_unless_exists(session.get_bind().dialect.name, table, None)
+    return list(run(session, statement, list(rows)).scalars())
+
+
 @functools.cache
 def _insert_unless_exists(dialect: str, table: Table,
                           conflict_on: tuple[str, ...] | None) -> Executable:

@@ -9,14 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from adapters.db import mappers
 from adapters.db.repositories._sql import (
     among,
+    insert_many_unless_exists,
     insert_unless_exists,
     run,
     table_of,
@@ -78,13 +77,10 @@ class SqlAttemptRepository:
     def add_many(self, *, attempts: Sequence[PaymentAttempt]) -> set[str]:
         if not attempts:
             return set()
-        # One multi-row INSERT; a row clashing with the one-active index (a concurrent
-        # router won) or an existing id is left out, and RETURNING says which went in.
-        build = pg_insert if self._session.get_bind().dialect.name == "postgresql" \
-            else sqlite_insert
-        statement = (build(_TABLE).values([mappers.attempt_values(a) for a in attempts])
-                     .on_conflict_do_nothing().returning(_C.id))
-        return {str(attempt_id) for attempt_id in run(self._session, statement).scalars()}
+        # Multi-row INSERTs; a row clashing with the one-active index (a concurrent router
+        # won) or an existing id is left out, and RETURNING says which went in.
+        return {str(attempt_id) for attempt_id in insert_many_unless_exists(
+            self._session, _TABLE, [mappers.attempt_values(a) for a in attempts])}
 
     def claim_many(self, *, amounts: Mapping[str, Money], now: datetime) -> set[str]:
         if not amounts:

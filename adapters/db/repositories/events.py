@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row, bindparam, case, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,7 +20,15 @@ from adapters.db.tables import (
     OutgoingEventRow,
     WebhookEndpointRow,
 )
-from domain.outgoing_events import DeliveryStatus, EndpointStatus, EventDelivery, OutgoingEvent
+from domain.outgoing_events import (
+    DeliveryStatus,
+    EndpointStatus,
+    EventDelivery,
+    NewEvent,
+    OutgoingEvent,
+    WebhookEndpoint,
+    fan_out,
+)
 
 _EVENTS = table_of(OutgoingEventRow)
 _SEQUENCES = table_of(EventSequenceRow)
@@ -96,13 +105,39 @@ def _delivery(row: Row[Any], *, with_body: bool = False) -> EventDelivery:
         endpoint_failures=getattr(row, "endpoint_failures", 0) if with_body else 0)
 
 
+class _Endpoints(Protocol):  # the unit of work's endpoint repository (it caches enabled())
+    def enabled(self) -> list[WebhookEndpoint]: ...
+
+
 class SqlEventRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, endpoints: _Endpoints) -> None:
         self._session = session
+        self._endpoints = endpoints
+        #: Written but not yet stored (see `write`): a batch of outcomes stores its events in
+        #: three statements instead of two per event.
+        self._pending: list[NewEvent] = []
         #: Whether this transaction queued a delivery (the unit of work rings after commit).
         self.queued = False
 
+    def write(self, *, event: NewEvent) -> None:
+        self._pending.append(event)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        counts = Counter(event.account_id for event in pending)
+        written = fan_out(pending, first=self._take_sequences(counts),
+                          endpoints=self._endpoints.enabled())
+        self._add_many(written.events, ring=written.ring)
+
+    def discard(self) -> None:
+        """Forget what was written and not flushed (the transaction rolled back)."""
+        self._pending = []
+        self.queued = False
+
     def next_sequence(self, *, account_id: str) -> int:
+        self.flush()
         build = pg_insert if self._session.get_bind().dialect.name == "postgresql" \
             else sqlite_insert
         statement = (build(_SEQUENCES).values(account_id=account_id, last_value=1)
@@ -116,6 +151,10 @@ class SqlEventRepository:
         self.add_many(events=[(event, endpoint_ids)], ring=ring)
 
     def take_sequences(self, *, counts: Mapping[str, int]) -> dict[str, int]:
+        self.flush()
+        return self._take_sequences(counts)
+
+    def _take_sequences(self, counts: Mapping[str, int]) -> dict[str, int]:
         if not counts:
             return {}
         build = pg_insert if self._session.get_bind().dialect.name == "postgresql" \
@@ -132,6 +171,11 @@ class SqlEventRepository:
 
     def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]],
                  ring: bool = True) -> None:
+        self.flush()
+        self._add_many(events, ring=ring)
+
+    def _add_many(self, events: Sequence[tuple[OutgoingEvent, Collection[str]]], *,
+                  ring: bool) -> None:
         if not events:
             return
         run(self._session, _EVENTS.insert(), [
@@ -150,11 +194,13 @@ class SqlEventRepository:
             self.queued = self.queued or ring
 
     def get(self, *, event_id: str) -> OutgoingEvent | None:
+        self.flush()
         row = run(self._session, _EVENTS.select().where(_EVENTS.c.id == event_id)).first()
         return None if row is None else _event(row)
 
     def listed(self, *, account_id: str | None = None, failed_only: bool = False,
                limit: int = 100) -> list[OutgoingEvent]:
+        self.flush()
         statement = _EVENTS.select()
         if account_id is not None:
             statement = statement.where(_EVENTS.c.account_id == account_id)
@@ -166,6 +212,7 @@ class SqlEventRepository:
         return [_event(row) for row in rows]
 
     def deliveries(self, *, event_id: str) -> list[EventDelivery]:
+        self.flush()
         rows = run(self._session, _FOR_SENDING.where(_d.event_id == event_id)
                    .order_by(_d.created_at, _d.endpoint_id)).all()
         return [_delivery(row, with_body=True) for row in rows]
@@ -174,6 +221,7 @@ class SqlEventRepository:
         return [row.id for row in run(self._session, _AWAKE, {"now": now})]
 
     def claim_due(self, *, now: datetime, until: datetime, limit: int) -> list[EventDelivery]:
+        self.flush()
         endpoints = self._awake(now)
         if not endpoints:
             return []
@@ -187,6 +235,7 @@ class SqlEventRepository:
                       key=lambda d: (d.endpoint_id, d.account_id, d.sequence))
 
     def has_due(self, *, now: datetime) -> bool:
+        self.flush()
         # The claim's own conditions: a delivery waiting behind its account's earlier one
         # is not due yet (else a drain would be asked for, again and again, to claim nothing).
         endpoints = self._awake(now)
@@ -197,6 +246,7 @@ class SqlEventRepository:
         return found is not None
 
     def mark_delivered(self, *, delivery_ids: Collection[str], at: datetime) -> None:
+        self.flush()
         if delivery_ids:
             run(self._session, _DELIVERIES.update().where(_d.id.in_(list(delivery_ids)))
                 .values(status=DeliveryStatus.DELIVERED.value, delivered_at=at,
@@ -205,17 +255,20 @@ class SqlEventRepository:
 
     def record_failure(self, *, delivery_id: str, error: str,
                        next_attempt_at: datetime | None) -> None:
+        self.flush()
         status = _PENDING if next_attempt_at is not None else DeliveryStatus.FAILED.value
         run(self._session, _DELIVERIES.update().where(_d.id == delivery_id)
             .values(status=status, attempts=_d.attempts + 1, next_attempt_at=next_attempt_at,
                     claimed_until=None, last_error=error[:500]))
 
     def postpone(self, *, delivery_ids: Collection[str], until: datetime, error: str) -> None:
+        self.flush()
         if delivery_ids:
             run(self._session, _DELIVERIES.update().where(_d.id.in_(list(delivery_ids)))
                 .values(claimed_until=None, next_attempt_at=until, last_error=error[:500]))
 
     def give_up(self, *, endpoint_id: str, written_before: datetime) -> int:
+        self.flush()
         result = run(self._session, _DELIVERIES.update()
                      .where(_d.endpoint_id == endpoint_id, _d.status == _PENDING,
                             _d.created_at < written_before)
@@ -226,11 +279,13 @@ class SqlEventRepository:
         return int(result.rowcount)
 
     def release(self, *, delivery_ids: Collection[str]) -> None:
+        self.flush()
         if delivery_ids:
             run(self._session, _DELIVERIES.update().where(_d.id.in_(list(delivery_ids)))
                 .values(claimed_until=None))
 
     def resend(self, *, event_id: str, now: datetime) -> int:
+        self.flush()
         enabled = select(_ENDPOINTS.c.id).where(
             _ENDPOINTS.c.status == EndpointStatus.ENABLED.value)
         result = run(self._session, _DELIVERIES.update()
