@@ -2,7 +2,8 @@
 that are NOT due.
 
     python bench/renewals.py [--totals 10000,100000,1000000] [--due-share 0.1]
-                             [--single 1000] [--same 1000] [--profile] [--postgres URL]
+                             [--single 1000] [--same 1000] [--processes 1] [--profile]
+                             [--postgres URL]
 
 For each total, on its own fresh PostgreSQL schema (dropped afterwards): `due-share` of the
 subscriptions are due today, plus `single` more for the old path; the rest renew later.
@@ -13,9 +14,11 @@ one call record and, for one in ten, a prorated seat added mid-month.
 Then, in the same run: the single-renewal path (`renew_subscription`, one transaction per
 subscription, as before batches) over `single` subscriptions, and the scheduler's batched
 path (`workers.scheduler.renew_due`, RENEWAL_BATCH_SIZE per transaction) over all the
-others. Printed: invoices/s of each, the time the batches took for the first `same` due
-subscriptions (the same count at every total: nearly flat means the due claim reads the
-`next_renewal_on` index, not the table), and the load average (the machine is shared).
+others, in `--processes` processes at once (as several renewal workers share a burst: each
+claims its own batches). Printed: invoices/s of each, the time the batches took for the
+first `same` due subscriptions (the same count at every total: nearly flat means the due
+claim reads the `next_renewal_on` index, not the table; in one process only), and the load
+average (the machine is shared).
 With `--profile`, the top cProfile entries of the batched path at the last total.
 """
 
@@ -24,14 +27,17 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import multiprocessing
 import os
 import pstats
 import secrets
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -78,7 +84,7 @@ def _drop(server_url: str, schema: str) -> None:
 
 
 def measure(server_url: str, *, total: int, due: int, single: int, same: int,
-            batch_size: int, profile: bool = False) -> Figures:
+            batch_size: int, processes: int = 1, profile: bool = False) -> Figures:
     schema, url = _fresh_schema(server_url)
     engine = create_engine(url, pool_size=2)
     try:
@@ -86,10 +92,9 @@ def measure(server_url: str, *, total: int, due: int, single: int, same: int,
         seed(engine, total=total, due=due + single)
         print(f"  seeded {total:,} subscriptions ({due + single:,} due) in "
               f"{time.perf_counter() - seeding:.1f} s", flush=True)
-        clock = ManualClock(datetime(2026, 3, 1, 6, tzinfo=UTC))
-        uow_factory = SqlUnitOfWorkFactory(session_factory(engine), clock=clock)
-        deps = make_doubles(uow_factory=uow_factory, clock=clock).deps
-        settings = RenewalSettings(wire_due_days=deps.wire_due_days)
+        renewer = Renewer.on(engine)
+        uow_factory, deps, clock, settings = (renewer.uow_factory, renewer.deps,
+                                              renewer.clock, renewer.settings)
         load = os.getloadavg()[0]
 
         # Before: the single path, over the last `single` due subscriptions.
@@ -104,20 +109,21 @@ def measure(server_url: str, *, total: int, due: int, single: int, same: int,
         single_seconds = time.perf_counter() - started
 
         # After: the scheduler's batches over everything else due.
+        if processes > 1:
+            batch_count, batch_seconds = _in_processes(url, processes=processes,
+                                                       batch_size=batch_size)
+            assert batch_count == due, f"batches issued {batch_count}, expected {due}"
+            return Figures(total=total, single_count=single_count,
+                           single_seconds=single_seconds, batch_count=batch_count,
+                           batch_seconds=batch_seconds, same_seconds=float("nan"),
+                           load=(load + os.getloadavg()[0]) / 2)
         profiler = cProfile.Profile() if profile else None
         batch_count, same_seconds = 0, 0.0
         started = time.perf_counter()
         if profiler is not None:
             profiler.enable()
-        last = None
-        while True:
-            result = renew_batch(uow_factory=uow_factory, as_of=TODAY, clock=clock,
-                                 settings=settings, limit=batch_size, after=last)
-            if not result.claimed:
-                break
-            last = result.last
-            route_issued(deps, invoice_ids=result.issued)
-            batch_count += len(result.issued)
+        for in_batch in renewer.batches(batch_size):
+            batch_count += in_batch
             if not same_seconds and batch_count >= same:
                 same_seconds = time.perf_counter() - started
         batch_seconds = time.perf_counter() - started
@@ -132,6 +138,63 @@ def measure(server_url: str, *, total: int, due: int, single: int, same: int,
     finally:
         engine.dispose()
         _drop(server_url, schema)
+
+
+@dataclass(frozen=True)
+class Renewer:
+    """What renews on one engine: the scheduler's handlers with test doubles for the rest."""
+
+    uow_factory: SqlUnitOfWorkFactory
+    deps: Any
+    clock: ManualClock
+    settings: RenewalSettings
+
+    @classmethod
+    def on(cls, engine: Any) -> Renewer:
+        clock = ManualClock(datetime(2026, 3, 1, 6, tzinfo=UTC))
+        uow_factory = SqlUnitOfWorkFactory(session_factory(engine), clock=clock)
+        deps = make_doubles(uow_factory=uow_factory, clock=clock).deps
+        return cls(uow_factory, deps, clock, RenewalSettings(wire_due_days=deps.wire_due_days))
+
+    def batches(self, batch_size: int) -> Iterator[int]:
+        """The scheduler's pass: batch after batch until nothing is left; invoices of each."""
+        last = None
+        while True:
+            result = renew_batch(uow_factory=self.uow_factory, as_of=TODAY, clock=self.clock,
+                                 settings=self.settings, limit=batch_size, after=last)
+            if not result.claimed:
+                return
+            last = result.last
+            route_issued(self.deps, invoice_ids=result.issued)
+            yield len(result.issued)
+
+
+def _renew_all(url: str, batch_size: int, start: Any, done: Any) -> None:
+    """One renewal worker's share of the burst (a process of its own, its own engine)."""
+    engine = create_engine(url, pool_size=2)
+    renewer = Renewer.on(engine)
+    start.wait()
+    count = sum(renewer.batches(batch_size))
+    engine.dispose()
+    done.put(count)
+
+
+def _in_processes(url: str, *, processes: int, batch_size: int) -> tuple[int, float]:
+    """The batches in `processes` renewal workers at once: invoices issued, seconds."""
+    context = multiprocessing.get_context("spawn")
+    start, done = context.Event(), context.Queue()
+    workers = [context.Process(target=_renew_all, args=(url, batch_size, start, done))
+               for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    time.sleep(3)  # every worker imported and connected before the clock starts
+    started = time.perf_counter()
+    start.set()
+    count = sum(done.get(timeout=3600) for _ in workers)
+    seconds = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+    return count, seconds
 
 
 def _top(profiler: cProfile.Profile, entries: int = 25) -> str:
@@ -149,6 +212,8 @@ def main() -> None:
     parser.add_argument("--same", type=int, default=1000,
                         help="the due count timed at every total")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    parser.add_argument("--processes", type=int, default=1,
+                        help="renewal workers sharing the burst (1: in this process)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
@@ -160,7 +225,7 @@ def main() -> None:
         due = int(total * args.due_share)
         figures = measure(args.postgres, total=total, due=due, single=args.single,
                           same=min(args.same, due), batch_size=args.batch_size,
-                          profile=args.profile and total == totals[-1])
+                          processes=args.processes, profile=args.profile and total == totals[-1])
         rows.append(figures)
         print(f"{total:>9,} subscriptions: single path {figures.single_count:,} in "
               f"{figures.single_seconds:.2f} s ({figures.single_count / figures.single_seconds:.0f}"
@@ -170,7 +235,8 @@ def main() -> None:
               flush=True)
     print()
     print("| subscriptions | due | single path (before) | batches of "
-          f"{args.batch_size} (after) | ratio | batches: first {args.same:,} due | load |")
+          f"{args.batch_size}, {args.processes} process(es) (after) | ratio | "
+          f"batches: first {args.same:,} due | load |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for f in rows:
         before, after = f.single_count / f.single_seconds, f.batch_count / f.batch_seconds

@@ -11,7 +11,7 @@ In a class with a method named `list`, methods annotated `-> list[...]` come bef
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -232,7 +232,9 @@ class InvoiceRepository(Protocol):
                       carried_to: str | None = None) -> None: ...
 
     def update_settlement(self, *, invoice: Invoice) -> None:
-        """Write the invoice's paid and carried amounts, status and carried_to at once."""
+        """Write the invoice's paid and carried amounts, status and carried_to at once. The
+        caller holds the invoice locked: the write may be held back and sent with the
+        transaction's other writes (an unknown invoice raises then)."""
         ...
 
     def set_payment_reference(self, *, invoice_id: str, reference: str) -> None: ...
@@ -256,6 +258,11 @@ class LedgerRepository(Protocol):
 
     def add_many(self, *, entries: Sequence[tuple[LedgerEntry, str]]) -> None:
         """`add` of each (entry, dedupe key) in a multi-row INSERT; existing keys are skipped."""
+        ...
+
+    def append(self, *, entry: LedgerEntry, dedupe_key: str | None = None) -> None:
+        """`add` without the answer: the write may be held back and sent with the
+        transaction's other writes (before its next read, at the latest on commit)."""
         ...
 
     def list_for_account(self, *, account_id: str) -> list[LedgerEntry]: ...
@@ -286,10 +293,14 @@ class AttemptRepository(Protocol):
     def get(self, *, attempt_id: str) -> PaymentAttempt | None: ...
     def get_for_update(self, *, attempt_id: str) -> PaymentAttempt | None: ...
 
-    def update(self, *, attempt: PaymentAttempt, expected_status: AttemptStatus) -> bool:
+    def update(self, *, attempt: PaymentAttempt, expected_status: AttemptStatus,
+               locked: bool = False) -> bool:
         """Save every mutable field of `attempt` if the stored status is still
         `expected_status` (compare-and-set). False when someone else moved it first.
-        Raises AttemptAlreadyActive if moving it to an active status collides."""
+        Raises AttemptAlreadyActive if moving it to an active status collides.
+        `locked`: the caller holds the attempt's row lock, so the compare cannot fail; a
+        write that cannot collide is then held back and sent with the transaction's other
+        writes (True; a row not as expected raises when they are sent)."""
         ...
 
     def active_for_invoice(self, *, invoice_id: str) -> PaymentAttempt | None: ...
@@ -353,6 +364,12 @@ class AttemptRepository(Protocol):
 class OutboxRepository(Protocol):
     def add(self, *, notification: Notification) -> bool:
         """Queue it; False (nothing written) if its `dedupe_key` is already queued."""
+        ...
+
+    def add_later(self, *, notification: Notification,
+                  inserted: Callable[[bool], None]) -> None:
+        """`add`, held back and sent with the transaction's other writes; `inserted` is told
+        the answer then, before the commit."""
         ...
 
     def get(self, *, notification_id: str) -> Notification | None: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -393,6 +393,9 @@ class FakeLedgerRepository:
         for entry, dedupe_key in entries:
             self.add(entry=entry, dedupe_key=dedupe_key)
 
+    def append(self, *, entry: LedgerEntry, dedupe_key: str | None = None) -> None:
+        self.add(entry=entry, dedupe_key=dedupe_key)
+
     def list_for_account(self, *, account_id: str) -> list[LedgerEntry]:
         return [e for e, _ in self._s.ledger if e.account_id == account_id]
 
@@ -442,7 +445,8 @@ class FakeAttemptRepository:
     def get_for_update(self, *, attempt_id: str) -> PaymentAttempt | None:
         return self.get(attempt_id=attempt_id)
 
-    def update(self, *, attempt: PaymentAttempt, expected_status: AttemptStatus) -> bool:
+    def update(self, *, attempt: PaymentAttempt, expected_status: AttemptStatus,
+               locked: bool = False) -> bool:
         current = self._s.attempts.get(attempt.id)
         if current is None or current.status is not expected_status:
             return False
@@ -557,6 +561,10 @@ class FakeOutboxRepository:
             return False
         self._s.outbox[notification.id] = notification
         return True
+
+    def add_later(self, *, notification: Notification,
+                  inserted: Callable[[bool], None]) -> None:
+        inserted(self.add(notification=notification))
 
     def get(self, *, notification_id: str) -> Notification | None:
         return self._s.outbox.get(notification_id)

@@ -16,9 +16,12 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
 from adapters.db.engine import WROTE, SessionFactory
+from adapters.db.repositories._sql import drop_held, send_held
 from adapters.db.repositories.accounts import SqlAccountRepository
 from adapters.db.repositories.attempts import SqlAttemptRepository
 from adapters.db.repositories.call_records import SqlCallRecordRepository
@@ -49,6 +52,13 @@ class _Clock(Protocol):  # domain.clock.Clock, narrowed to what is used here
 class _UTCNow:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _send_held_first(state: ORMExecuteState) -> None:
+    # The repositories' Core statements go through `run`, which sends held writes first;
+    # the ORM queries (and a caller's own `uow.session.execute`) must see them too.
+    send_held(state.session)
 
 
 class SqlUnitOfWork:
@@ -115,6 +125,7 @@ class SqlUnitOfWork:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
         session, self._session = self.session, None
+        drop_held(session)  # not committed: nothing held is sent
         try:
             if exc_type is None and not _wrote(session):
                 session.commit()  # only reads: a COMMIT keeps psycopg's prepared statements
@@ -124,7 +135,9 @@ class SqlUnitOfWork:
             session.close()
 
     def commit(self) -> None:
+        session = self.session  # raises when not open
         self.events.flush()  # the transaction's events, numbered, before anything commits
+        send_held(session)
         if self._before_commit is not None:
             self._before_commit(self.session)
         _wrote(self.session)  # forget the writes this commit makes durable
@@ -135,6 +148,7 @@ class SqlUnitOfWork:
                 self._on_events_committed()
 
     def rollback(self) -> None:
+        drop_held(self.session)
         self.session.rollback()
         self.events.discard()
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from adapters.db.repositories._sql import HeldWriteMissed
 from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.accounts import MethodType, PaymentMethod, Standing
 from domain.clock import at_utc
@@ -237,8 +238,10 @@ def test_a_settlement_writes_amounts_status_and_carried_to_at_once(
                           status=InvoiceStatus.CARRIED_FORWARD, carried_to="inv_2")
         uow.invoices.update_settlement(invoice=settled)
         assert uow.invoices.get(invoice_id="inv_1") == settled
-        with pytest.raises(UnknownInvoice):
-            uow.invoices.update_settlement(invoice=replace(settled, id="nope"))
+        # An unknown invoice raises when the held write is sent (its next statement)
+        uow.invoices.update_settlement(invoice=replace(settled, id="nope"))
+        with pytest.raises(HeldWriteMissed, match="1 held updates touched 0 rows"):
+            uow.invoices.get(invoice_id="inv_1")
 
 
 def test_a_second_invoice_of_the_same_kind_for_the_same_period_is_rejected(

@@ -94,7 +94,8 @@ def apply_event(uow: UnitOfWork, deps: Deps, *, attempt_id: str, event: Event,
     if decision.ignored:
         return decision
     if decision.attempt is not None:
-        if not uow.attempts.update(attempt=decision.attempt, expected_status=attempt.status):
+        if not uow.attempts.update(attempt=decision.attempt, expected_status=attempt.status,
+                                   locked=True):
             raise RuntimeError(f"attempt {attempt.id} moved under a row lock")
         before = attempt.status
         attempt = decision.attempt
@@ -114,13 +115,13 @@ def _apply_effect(uow: UnitOfWork, deps: Deps, effect: object, *, attempt: Payme
     match effect:
         case CreditLedger(amount=amount, kind=kind, memo=memo):
             key = f"settle:{attempt.id}" if kind is EntryKind.PAYMENT_SETTLED else None
-            uow.ledger.add(entry=entry(kind, account_id=attempt.account_id, amount=amount,
-                                       on=today, invoice_id=invoice.id, attempt_id=attempt.id,
-                                       memo=memo), dedupe_key=key)
+            uow.ledger.append(entry=entry(kind, account_id=attempt.account_id, amount=amount,
+                                          on=today, invoice_id=invoice.id,
+                                          attempt_id=attempt.id, memo=memo), dedupe_key=key)
         case DebitLedger(kind=kind, amount=amount, memo=memo):
-            uow.ledger.add(entry=entry(kind, account_id=attempt.account_id, amount=amount,
-                                       on=today, invoice_id=invoice.id, attempt_id=attempt.id,
-                                       memo=memo))
+            uow.ledger.append(entry=entry(kind, account_id=attempt.account_id, amount=amount,
+                                          on=today, invoice_id=invoice.id,
+                                          attempt_id=attempt.id, memo=memo))
         case AdjustInvoicePaid(delta=delta):
             before = invoice.status
             invoice = replace(invoice, amount_paid=invoice.paid + delta)
@@ -220,8 +221,12 @@ def notify(uow: UnitOfWork, deps: Deps, *, kind: str, account: Account, invoice:
         id=str(uuid.uuid4()), account_id=account.id, kind=kind, dedupe_key=f"{kind}:{target}",
         to_address=account.email or f"billing+{account.id}@customers.invalid",
         subject=subject, body_text=text, body_html=html, created_at=deps.clock.now())
-    if uow.outbox.add(notification=notification):
-        after.notifications.append(notification.id)
+
+    def inserted(new: bool) -> None:
+        if new:  # told before the commit; the message goes after it
+            after.notifications.append(notification.id)
+
+    uow.outbox.add_later(notification=notification, inserted=inserted)
 
 
 def _reinstate_if_paid(uow: UnitOfWork, account: Account, *, now: datetime) -> None:

@@ -18,6 +18,7 @@ from adapters.db.repositories._sql import (
     insert_many_unless_exists,
     insert_unless_exists,
     run,
+    run_later,
     table_of,
     unique_index,
     violates,
@@ -102,12 +103,17 @@ class SqlAttemptRepository:
     def get_for_update(self, *, attempt_id: str) -> PaymentAttempt | None:
         return self._first(_BY_ID_LOCKED, {"attempt_id": attempt_id})
 
-    def update(self, *, attempt: PaymentAttempt, expected_status: AttemptStatus) -> bool:
+    def update(self, *, attempt: PaymentAttempt, expected_status: AttemptStatus,
+               locked: bool = False) -> bool:
         values = {key: value for key, value in mappers.attempt_values(attempt).items()
                   if key not in _IMMUTABLE}
         values.update(where_id=attempt.id, where_status=expected_status.value)
         # Only a move into the active set can collide with another active attempt.
         may_collide = attempt.status in ACTIVE_STATUSES and expected_status not in ACTIVE_STATUSES
+        if locked and not may_collide:
+            run_later(self._session, _UPDATE, values, row=(_TABLE.name, attempt.id),
+                      one_each=True)
+            return True
         try:
             with self._session.begin_nested() if may_collide else nullcontext():
                 return run(self._session, _UPDATE, values).rowcount == 1

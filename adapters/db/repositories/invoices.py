@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import among, insert_unless_exists, run, table_of
+from adapters.db.repositories._sql import among, insert_unless_exists, run, run_later, table_of
 from adapters.db.tables import (
     AccountRow,
     InvoiceLineRow,
@@ -34,6 +34,8 @@ _C = _INVOICES.c
 _ALL = select(_INVOICES)
 #: The columns to write come as parameters, so each set of columns compiles once.
 _UPDATE = _INVOICES.update().where(_C.id == bindparam("where_id"))
+#: Its own statement object: held settlements are sent as one executemany (run_later).
+_SETTLE = _INVOICES.update().where(_C.id == bindparam("where_id"))
 _LINES = table_of(InvoiceLineRow)
 _ATTEMPTS = table_of(PaymentAttemptRow)
 #: Hot-path reads, built once; values come as parameters.
@@ -221,9 +223,12 @@ class SqlInvoiceRepository:
         self._update(invoice_id, status=status.value, carried_to=carried_to)
 
     def update_settlement(self, *, invoice: Invoice) -> None:
-        self._update(invoice.id, amount_paid_minor=_minor(invoice.amount_paid),
-                     amount_carried_minor=_minor(invoice.amount_carried),
-                     status=invoice.status.value, carried_to=invoice.carried_to)
+        run_later(self._session, _SETTLE, {
+            "amount_paid_minor": _minor(invoice.amount_paid),
+            "amount_carried_minor": _minor(invoice.amount_carried),
+            "status": invoice.status.value, "carried_to": invoice.carried_to,
+            "updated_at": self._now(), "where_id": invoice.id},
+            row=(_INVOICES.name, invoice.id), one_each=True)
 
     def set_payment_reference(self, *, invoice_id: str, reference: str) -> None:
         self._update(invoice_id, payment_reference=reference)

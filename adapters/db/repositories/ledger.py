@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import Executable, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import insert, insert_unless_exists, run, table_of
+from adapters.db.repositories._sql import (
+    insert,
+    insert_unless_exists,
+    run,
+    run_later,
+    table_of,
+)
 from adapters.db.tables import LedgerEntryRow
 from domain.ledger import LedgerEntry
 from domain.money import CurrencyMismatch, Money
 
 _TABLE = table_of(LedgerEntryRow)
+
+
+@functools.cache
+def _append(dialect: str) -> Executable:
+    build = pg_insert if dialect == "postgresql" else sqlite_insert
+    return build(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 class SqlLedgerRepository:
@@ -30,6 +43,12 @@ class SqlLedgerRepository:
             insert(self._session, _TABLE, values)
             return True
         return insert_unless_exists(self._session, _TABLE, values, conflict_on=["dedupe_key"])
+
+    def append(self, *, entry: LedgerEntry, dedupe_key: str | None = None) -> None:
+        values = mappers.ledger_values(entry, dedupe_key=dedupe_key, now=self._now())
+        # Both kinds in one statement (the keyless ones cannot conflict): one executemany.
+        run_later(self._session, _append(self._session.get_bind().dialect.name), values,
+                  row=(_TABLE.name, dedupe_key or id(values)))
 
     def add_many(self, *, entries: Sequence[tuple[LedgerEntry, str]]) -> None:
         if not entries:

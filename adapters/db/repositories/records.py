@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,14 @@ from sqlalchemy import ColumnElement, and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import fresh, insert, insert_unless_exists, run, table_of
+from adapters.db.repositories._sql import (
+    fresh,
+    insert,
+    insert_later_unless_exists,
+    insert_unless_exists,
+    run,
+    table_of,
+)
 from adapters.db.tables import (
     AuditRow,
     BankTransactionRow,
@@ -61,6 +68,12 @@ class SqlOutboxRepository:
         return insert_unless_exists(self._session, _NOTIFICATIONS,
                                     mappers.notification_values(notification),
                                     conflict_on=["dedupe_key"])
+
+    def add_later(self, *, notification: Notification,
+                  inserted: Callable[[bool], None]) -> None:
+        insert_later_unless_exists(self._session, _NOTIFICATIONS,
+                                   mappers.notification_values(notification),
+                                   conflict_on=["dedupe_key"], inserted=inserted)
 
     def get(self, *, notification_id: str) -> Notification | None:
         row = run(self._session, _NOTIFICATION_BY_ID, {"notification_id": notification_id}).first()
