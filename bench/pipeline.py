@@ -5,8 +5,8 @@ In one run, on the same broker and the same worker processes:
   2. N invoices (mixed methods) against the simulators at 0 ms provider latency;
   3. as many invoices again at 200 ms provider latency, compared with what the configured
      concurrency allows: a collect message is a batch whose provider calls run up to
-     `--pool` at once on each worker thread, while a debit's status poll (the sweeper's,
-     standing in for the webhook) is one message holding one thread for its call.
+     `--pool` at once on each worker thread, and so is a batch of debit status polls (the
+     sweeper's, standing in for the webhook).
 Prints invoices/s, the ratio to the no-op rate, p50/p99 latency from finalised to settled, and
 the workers' peak memory. Needs PostgreSQL and Redis on loopback (see README).
 
@@ -198,15 +198,15 @@ def main() -> None:
 
     threads = args.workers * args.threads
     # A card invoice makes one provider call and a direct debit two (create the payment, then
-    # the status poll standing in for the webhook); a wire none. The card charge and the debit
-    # create run in collect batches, `pool` at once per worker thread (a batch smaller than
-    # the pool runs them all at once); the poll is a message of its own, one call per thread.
+    # the status poll standing in for the webhook); a wire none. All run in batches, `pool` at
+    # once per worker thread: the charge and the debit create in collect batches, the polls
+    # in the sweeper's poll batches (a batch smaller than the pool runs them all at once).
     pool = min(args.pool, args.batch_size)
-    in_batches, alone = (7 * 1 + 2 * 1) / 10, (2 * 1) / 10
-    thread_seconds = 0.2 * (in_batches / pool + alone)
+    in_batches = (7 * 1 + 2 * 2) / 10
+    thread_seconds = 0.2 * in_batches / pool
     allowed = threads / thread_seconds
-    formula = (f"{threads} threads / (0.2 s × ({in_batches:.1f} calls in batches / pool "
-               f"{pool} + {alone:.1f} polls alone)) = {allowed:.0f} invoices/s")
+    formula = (f"{threads} threads / (0.2 s × {in_batches:.1f} calls in batches / pool "
+               f"{pool}) = {allowed:.0f} invoices/s")
     print(f"workers: {args.workers} processes × {args.threads} threads, Redis broker, PostgreSQL;"
           f" batches of {args.batch_size}, {args.pool} provider calls at once per batch")
     print(f"concurrency at 200 ms:  {formula}")

@@ -6,7 +6,8 @@ claim, provider call over HTTP, outcome) in this process, under pyinstrument.
 `--batch N` routes N invoices per call, as a batch of the renewal fan-out does (collect
 batches of up to N attempts per method); `--batch 1` one invoice after another.
 
-Prints pyinstrument's call tree (the README summarises it). Needs PostgreSQL and Redis.
+Each batch's receipts are sent from the outbox as a drain does. Prints pyinstrument's call
+tree (the README summarises it). Needs PostgreSQL and Redis.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pyinstrument import Profiler
 
 from tests.e2e.pipeline_support import fresh_postgres_schema
 from workers.devtools.pipeline import Mix, Pipeline
-from workers.handlers import collection
+from workers.handlers import collection, notifications
 
 MIX = Mix({"card:pm_card_visa": 7, "direct_debit:pays": 2, "wire": 1})
 
@@ -47,6 +48,7 @@ class Inline:
         collection.collect_attempts(self.deps, attempt_ids=attempt_ids)  # type: ignore[arg-type]
 
     def reconcile(self, attempt_id: str) -> None: ...
+    def reconcile_many(self, attempt_ids: Sequence[str]) -> None: ...
     def send_notification(self, notification_id: str) -> None: ...
     def retry_open_balances(self, account_id: str) -> None: ...
 
@@ -77,6 +79,8 @@ def main() -> None:
         for start in range(0, len(invoice_ids), args.batch):
             collection.route_invoices(inline,
                                       invoice_ids=invoice_ids[start:start + args.batch])
+            # The receipts the outcomes queued, as a drain sends them.
+            notifications.send_pending(inline, notifier=pipeline.runtime.notifier)
         profiler.stop()
         elapsed = time.perf_counter() - started
         print(f"{len(invoice_ids)} invoices routed and collected in {elapsed:.1f} s: "

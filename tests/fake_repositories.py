@@ -442,6 +442,9 @@ class FakeAttemptRepository:
     def get(self, *, attempt_id: str) -> PaymentAttempt | None:
         return self._s.attempts.get(attempt_id)
 
+    def get_many(self, *, attempt_ids: Collection[str]) -> dict[str, PaymentAttempt]:
+        return {i: self._s.attempts[i] for i in attempt_ids if i in self._s.attempts}
+
     def get_for_update(self, *, attempt_id: str) -> PaymentAttempt | None:
         return self.get(attempt_id=attempt_id)
 

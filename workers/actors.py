@@ -29,6 +29,7 @@ from workers.handlers import (  # noqa: E402
     collection,
     event_delivery,
     notifications,
+    poll_batch,
     sweeper,
 )
 from workers.logs import configure_logging  # noqa: E402
@@ -110,8 +111,14 @@ def publish_wire_instructions(attempt_ids: str | list[str]) -> None:
 
 
 @dramatiq.actor(queue_name="maintenance", **_common)
-def reconcile_attempt(attempt_id: str) -> None:
-    collection.reconcile_attempt(runtime.deps(), attempt_id=attempt_id)
+def reconcile_attempt(attempt_ids: str | list[str]) -> None:
+    # A str is one attempt (what was sent before batches, and stuck attempts); a list is a
+    # batch of the sweeper's debit polls.
+    if isinstance(attempt_ids, str):
+        collection.reconcile_attempt(runtime.deps(), attempt_id=attempt_ids)
+        return
+    rt = runtime.current()
+    poll_batch.reconcile_attempts(rt.deps, attempt_ids=attempt_ids, settings=rt.collect_batch)
 
 
 @dramatiq.actor(queue_name="maintenance", **_common)
@@ -203,6 +210,13 @@ class ActorDispatcher:
 
     def reconcile(self, attempt_id: str) -> None:
         reconcile_attempt.send(attempt_id)
+
+    def reconcile_many(self, attempt_ids: Sequence[str]) -> None:
+        if len(attempt_ids) == 1:
+            self.reconcile(attempt_ids[0])
+            return
+        for batch in _chunks(attempt_ids, self.batch_size):
+            reconcile_attempt.send(batch)
 
     def send_notification(self, notification_id: str) -> None:
         # Committed in the outbox: a drain on its way (or asked for now) sends it.

@@ -90,6 +90,10 @@ class DeferredDispatcher:
     def reconcile(self, attempt_id: str) -> None:
         self._defer("reconcile", attempt_id)
 
+    def reconcile_many(self, attempt_ids: Sequence[str]) -> None:
+        for attempt_id in attempt_ids:
+            self.reconcile(attempt_id)
+
     def send_notification(self, notification_id: str) -> None:
         self._defer("send_notification", notification_id)
 

@@ -79,6 +79,12 @@ class RecordingDispatcher:
     def reconcile(self, attempt_id: str) -> None:
         self._record("reconcile", attempt_id)
 
+    def reconcile_many(self, attempt_ids: Sequence[str]) -> None:
+        with self._lock:
+            self.batches.append(("reconcile", "", tuple(attempt_ids)))
+        for attempt_id in attempt_ids:
+            self.reconcile(attempt_id)
+
     def send_notification(self, notification_id: str) -> None:
         self._record("send_notification", notification_id)
 

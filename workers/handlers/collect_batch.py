@@ -23,7 +23,7 @@ from domain.accounts import Account, MethodType
 from domain.errors import UnknownAttempt
 from domain.invoices import Invoice, InvoiceStatus
 from domain.outcomes import CancelRequested, Outcome, TransientFailure, Unknown
-from domain.payments import AttemptStatus, PaymentAttempt
+from domain.payments import AttemptStatus, Event, PaymentAttempt
 from domain.ports import LockedAttempt
 from workers.handlers.apply import AfterCommit, apply_event, record_event
 from workers.handlers.deps import Deps
@@ -59,7 +59,7 @@ def collect_attempts(deps: Deps, *, attempt_ids: Sequence[str], pace: Pace | Non
     deadline = time.monotonic() + settings.start_within.total_seconds()
     outcomes = _call_all(deps, claimed, pace=pace, concurrency=settings.concurrency,
                          deadline=deadline)
-    return _record_all(deps, outcomes)
+    return record_outcomes(deps, [(one.attempt.id, outcome) for one, outcome in outcomes])
 
 
 def collect_attempt(deps: Deps, *, attempt_id: str) -> AttemptStatus | None:
@@ -177,16 +177,18 @@ def call_provider(deps: Deps, *, attempt: PaymentAttempt, account: Account,
                              due_days=deps.wire_due_days)
 
 
-def _record_all(deps: Deps, outcomes: list[tuple[LockedAttempt, Outcome]],
-                ) -> dict[str, AttemptStatus | None]:
-    """Every outcome in one transaction, through apply_event (the one place an outcome is
-    applied); if that transaction fails, each outcome in its own, so one bad attempt does
-    not leave the others unrecorded."""
+def record_outcomes(deps: Deps, outcomes: Sequence[tuple[str, Event]], *,
+                    answer_unchanged: bool = False) -> dict[str, AttemptStatus | None]:
+    """Every (attempt id, outcome) in one transaction, through apply_event (the one place an
+    outcome is applied); if that transaction fails, each outcome in its own, so one bad
+    attempt does not leave the others unrecorded. `answer_unchanged`: an outcome that
+    changes nothing (a debit still pending) marks its attempt answered (polled again one
+    poll interval from now)."""
     if len(outcomes) == 1:
-        return _record_each(deps, outcomes)
+        return _record_each(deps, outcomes, answer_unchanged=answer_unchanged)
     after = AfterCommit()
     statuses: dict[str, AttemptStatus | None] = {}
-    by_id = dict((one.attempt.id, outcome) for one, outcome in outcomes)
+    by_id = dict(outcomes)
     try:
         with deps.uow_factory() as uow:
             # Lock the whole batch first, in one statement and one order (see _claim).
@@ -199,26 +201,32 @@ def _record_all(deps: Deps, outcomes: list[tuple[LockedAttempt, Outcome]],
                 decision = apply_event(uow, deps, attempt_id=one.attempt.id,
                                        event=by_id[one.attempt.id], after=after,
                                        locked=one if fresh else None)
+                if answer_unchanged and decision.attempt is None:
+                    uow.attempts.answered(attempt_id=one.attempt.id, now=deps.clock.now())
                 statuses[one.attempt.id] = decision.status
             uow.commit()
     except Exception:
         log.exception("recording a batch's outcomes failed; recording them one by one",
                       extra={"attempts": len(outcomes)})
-        return _record_each(deps, outcomes)
+        return _record_each(deps, outcomes, answer_unchanged=answer_unchanged)
     after.send(deps)
     return statuses
 
 
-def _record_each(deps: Deps, outcomes: list[tuple[LockedAttempt, Outcome]],
-                 ) -> dict[str, AttemptStatus | None]:
+def _record_each(deps: Deps, outcomes: Sequence[tuple[str, Event]], *,
+                 answer_unchanged: bool) -> dict[str, AttemptStatus | None]:
     statuses: dict[str, AttemptStatus | None] = {}
     failure: Exception | None = None
-    for one, outcome in outcomes:
+    for attempt_id, outcome in outcomes:
         try:
-            statuses[one.attempt.id] = record_event(deps, attempt_id=one.attempt.id,
-                                                    event=outcome).status
+            decision = record_event(deps, attempt_id=attempt_id, event=outcome)
+            if answer_unchanged and decision.attempt is None:
+                with deps.uow_factory() as uow:
+                    uow.attempts.answered(attempt_id=attempt_id, now=deps.clock.now())
+                    uow.commit()
+            statuses[attempt_id] = decision.status
         except Exception as error:  # the others are still recorded
-            log.exception("recording an outcome failed", extra={"attempt_id": one.attempt.id})
+            log.exception("recording an outcome failed", extra={"attempt_id": attempt_id})
             failure = failure or error
     if failure is not None:
         # The message is retried; its recorded attempts are settled and skipped, the

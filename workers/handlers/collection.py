@@ -112,7 +112,7 @@ def reconcile_attempt(deps: Deps, *, attempt_id: str) -> AttemptStatus | None:
     if attempt.status is AttemptStatus.UNKNOWN:
         found = _lookup(deps, attempt)
     elif attempt.status is AttemptStatus.PENDING and attempt.provider_ref:
-        found = _poll(deps, attempt)
+        found = poll(deps, attempt)
     else:
         return None
     if isinstance(found, TransientFailure | Unknown):
@@ -146,12 +146,12 @@ def _lookup(deps: Deps, attempt: PaymentAttempt) -> Outcome | ProviderEvent:
     return deps.wire.publish(invoice=invoice, account=account, due_days=deps.wire_due_days)
 
 
-def _poll(deps: Deps, attempt: PaymentAttempt) -> Outcome | ProviderEvent:
+def poll(deps: Deps, attempt: PaymentAttempt) -> Outcome | ProviderEvent:
     assert attempt.provider_ref is not None
     if attempt.method is MethodType.DIRECT_DEBIT:
         return deps.direct_debit.payment_status(provider_ref=attempt.provider_ref)
     return deps.card.find_payment(attempt_id=attempt.id)
 
 
-__all__ = ["collect_attempt", "collect_attempts", "new_attempt", "reconcile_attempt",
+__all__ = ["collect_attempt", "collect_attempts", "new_attempt", "poll", "reconcile_attempt",
            "route_invoice", "route_invoices", "send_collect"]

@@ -81,8 +81,10 @@ def sweep(deps: Deps, *, settings: SweepSettings) -> SweepReport:
     if unrouted:
         deps.dispatch.route_many(unrouted)
     send_collect(deps, due)  # in batches per method, like routing
-    for attempt in (*stuck, *pending):
+    for attempt in stuck:
         deps.dispatch.reconcile(attempt.id)
+    if pending:
+        deps.dispatch.reconcile_many([attempt.id for attempt in pending])
     report = SweepReport(routed=len(unrouted), due_retries=len(due), reconciled=len(stuck),
                          polled=len(pending), webhooks=redrive_webhooks(deps, settings=settings))
     if any((report.routed, report.due_retries, report.reconciled, report.polled,

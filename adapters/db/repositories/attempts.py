@@ -100,6 +100,12 @@ class SqlAttemptRepository:
     def get(self, *, attempt_id: str) -> PaymentAttempt | None:
         return self._first(_BY_ID, {"attempt_id": attempt_id})
 
+    def get_many(self, *, attempt_ids: Collection[str]) -> dict[str, PaymentAttempt]:
+        if not attempt_ids:
+            return {}
+        return {attempt.id: attempt for attempt in self._all(
+            _ALL.where(among(self._session, _C.id, attempt_ids)))}
+
     def get_for_update(self, *, attempt_id: str) -> PaymentAttempt | None:
         return self._first(_BY_ID_LOCKED, {"attempt_id": attempt_id})
 
