@@ -40,8 +40,11 @@ def test_no_request_gets_a_5xx_and_a_refused_one_writes_nothing(api: ApiWorld) -
     api.renew()
     statuses: list[int] = []
 
+    # Derandomized: with random draws about one run in five reached no accepted request
+    # among its 60 (the check below failed, on the code before and after 4 December), so
+    # CI's verdict depended on the draw. The same 60 cases each run, both sides reached.
     @hypothesis.settings(max_examples=EXAMPLES, deadline=None, database=None,
-                         phases=[hypothesis.Phase.generate],
+                         phases=[hypothesis.Phase.generate], derandomize=True,
                          suppress_health_check=list(HealthCheck))
     @given(case=_cases(api))
     def run(case: Any) -> None:
