@@ -172,6 +172,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
                           timeout_seconds=settings.event_delivery_timeout_seconds),
                       collect_batch=BatchSettings(
                           concurrency=settings.batch_provider_concurrency,
+                          pool_threads=settings.worker_threads
+                          * settings.batch_provider_concurrency,
                           start_within=timedelta(seconds=settings.stuck_after_seconds
                                                  - settings.provider_call_budget_seconds)))
     return runtime

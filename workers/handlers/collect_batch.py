@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -27,6 +26,7 @@ from domain.payments import AttemptStatus, Event, PaymentAttempt
 from domain.ports import LockedAttempt
 from workers.handlers.apply import AfterCommit, apply_event, record_event
 from workers.handlers.deps import Deps
+from workers.handlers.provider_pool import run_windowed, shared_pool
 
 log = logging.getLogger("paycollect.collection")
 
@@ -39,6 +39,9 @@ Pace = Callable[[MethodType], AbstractContextManager[object]]
 class BatchSettings:
     #: Provider calls in flight at once for one batch (BATCH_PROVIDER_CONCURRENCY).
     concurrency: int = 8
+    #: Threads of the process's provider pool, shared by its batches (WORKER_THREADS times
+    #: BATCH_PROVIDER_CONCURRENCY: every worker thread's batch can have its calls in flight).
+    pool_threads: int = 64
     #: No provider call of a batch starts later than this after the claim. The sweeper takes
     #: an attempt PROCESSING for STUCK_AFTER_SECONDS as lost and looks it up at the
     #: provider; a call started later than stuck_after minus the provider call budget could
@@ -57,8 +60,7 @@ def collect_attempts(deps: Deps, *, attempt_ids: Sequence[str], pace: Pace | Non
     if not claimed:
         return {}
     deadline = time.monotonic() + settings.start_within.total_seconds()
-    outcomes = _call_all(deps, claimed, pace=pace, concurrency=settings.concurrency,
-                         deadline=deadline)
+    outcomes = _call_all(deps, claimed, pace=pace, settings=settings, deadline=deadline)
     return record_outcomes(deps, [(one.attempt.id, outcome) for one, outcome in outcomes])
 
 
@@ -125,7 +127,7 @@ def why_not(invoice: Invoice, account: Account, attempt: PaymentAttempt) -> str 
 
 
 def _call_all(deps: Deps, claimed: list[LockedAttempt], *, pace: Pace | None,
-              concurrency: int, deadline: float) -> list[tuple[LockedAttempt, Outcome]]:
+              settings: BatchSettings, deadline: float) -> list[tuple[LockedAttempt, Outcome]]:
     def call(one: LockedAttempt) -> tuple[LockedAttempt, Outcome]:
         with pace(one.attempt.method) if pace is not None else nullcontext():
             if time.monotonic() > deadline:
@@ -134,11 +136,10 @@ def _call_all(deps: Deps, claimed: list[LockedAttempt], *, pace: Pace | None,
                 return one, Unknown("not called: its batch ran out of time")
             return one, _outcome_of(deps, one)
 
-    if len(claimed) == 1 or concurrency <= 1:
+    if len(claimed) == 1 or settings.concurrency <= 1:
         return [call(one) for one in claimed]
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(claimed)),
-                            thread_name_prefix="provider") as pool:
-        return list(pool.map(call, claimed))
+    return run_windowed(shared_pool(settings.pool_threads), call, claimed,
+                        window=settings.concurrency)
 
 
 def _outcome_of(deps: Deps, one: LockedAttempt) -> Outcome:

@@ -2,7 +2,7 @@
 
 The sweeper finds the debits pending past the poll interval and sends their ids in batches
 (`Dispatcher.reconcile_many`): one message reads them in one query, asks the provider for
-each status concurrently (a pool per batch, as collection does), and records every answer
+each status concurrently (on the provider pool, as collection does), and records every answer
 in one transaction. One poll per message held a worker thread per provider call: at 200 ms
 of provider latency the polls took more worker time than all the charges. An attempt of
 the batch that is not a pending debit any more (settled by a webhook meanwhile) is left
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from domain.errors import UnknownAttempt
 from domain.outcomes import TransientFailure, Unknown
@@ -21,6 +20,7 @@ from domain.payments import AttemptStatus, Event, PaymentAttempt
 from workers.handlers.collect_batch import BatchSettings, record_outcomes
 from workers.handlers.collection import poll, reconcile_attempt
 from workers.handlers.deps import Deps
+from workers.handlers.provider_pool import run_windowed, shared_pool
 
 log = logging.getLogger("paycollect.collection")
 
@@ -45,7 +45,7 @@ def reconcile_attempts(deps: Deps, *, attempt_ids: Sequence[str],
     statuses: dict[str, AttemptStatus | None] = {}
     for attempt_id in (i for i in wanted if i in found and not _pollable(found[i])):
         statuses[attempt_id] = reconcile_attempt(deps, attempt_id=attempt_id)
-    answers = _poll_all(deps, pending, concurrency=settings.concurrency)
+    answers = _poll_all(deps, pending, settings=settings)
     statuses.update(record_outcomes(deps, answers, answer_unchanged=True))
     return statuses
 
@@ -55,7 +55,7 @@ def _pollable(attempt: PaymentAttempt) -> bool:
 
 
 def _poll_all(deps: Deps, pending: list[PaymentAttempt], *,
-              concurrency: int) -> list[tuple[str, Event]]:
+              settings: BatchSettings) -> list[tuple[str, Event]]:
     def ask(attempt: PaymentAttempt) -> tuple[str, Event] | None:
         try:
             found = poll(deps, attempt)
@@ -67,11 +67,9 @@ def _poll_all(deps: Deps, pending: list[PaymentAttempt], *,
             return None  # provider unreachable: the sweeper asks again when it was due to
         return attempt.id, found
 
-    if not pending:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(pending))),
-                            thread_name_prefix="poll") as pool:
-        return [answer for answer in pool.map(ask, pending) if answer is not None]
+    answers = run_windowed(shared_pool(settings.pool_threads), ask, pending,
+                           window=settings.concurrency)
+    return [answer for answer in answers if answer is not None]
 
 
 __all__ = ["reconcile_attempts"]
