@@ -15,6 +15,7 @@ from sqlalchemy import Engine, event, text
 from adapters.db.repositories._sql import HeldWriteMissed
 from adapters.db.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from domain.clock import at_utc
+from domain.errors import AttemptAlreadyActive
 from domain.invoices import InvoiceStatus, Period
 from domain.ledger import EntryKind, entry
 from domain.money import Money
@@ -159,3 +160,28 @@ def test_two_statements_on_one_row_keep_their_order(invoiced: SqlUnitOfWorkFacto
         row = uow.session.execute(text(
             "SELECT status, amount_paid_minor FROM invoices WHERE id = 'inv_0'")).one()
         assert tuple(row) == ("paid", 200)
+
+
+def test_held_writes_survive_a_savepoint_rolled_back_after_them(
+        invoiced: SqlUnitOfWorkFactory) -> None:
+    # Given inv_1's attempt FAILED with a retry active, and a payment of inv_0 held back
+    with invoiced() as uow:
+        failed = an_attempt(id="att_1", invoice_id="inv_1", status=AttemptStatus.FAILED)
+        assert uow.attempts.update(attempt=failed, expected_status=AttemptStatus.PROCESSING)
+        uow.attempts.add(attempt=an_attempt(id="att_1b", invoice_id="inv_1", number=2,
+                                            status=AttemptStatus.SCHEDULED))
+        uow.commit()
+    with invoiced() as uow:
+        record_payment(uow, 0, lambda _: None)
+        # When reviving the failed attempt collides with the retry (its savepoint rolled
+        # back) and the transaction goes on
+        with pytest.raises(AttemptAlreadyActive):
+            uow.attempts.update(attempt=replace(failed, status=AttemptStatus.SCHEDULED),
+                                expected_status=AttemptStatus.FAILED)
+        uow.commit()
+    # Then the payment held before it was committed all the same
+    with invoiced() as uow:
+        paid = uow.invoices.get(invoice_id="inv_0")
+        assert paid is not None
+        assert paid.status is InvoiceStatus.PAID
+        assert uow.ledger.balance(account_id="acc_1", currency="EUR") == Money(-11179, "EUR")

@@ -77,7 +77,8 @@ def run_later(session: Session, statement: Executable, params: dict[str, Any], *
     `statement` must be one object reused (a module constant or cached), `row` names what it
     writes (table, id). `one_each`: an UPDATE of a row the caller holds locked, so it must
     touch one row; fewer raise HeldWriteMissed when sent. `told(returned)`: called when
-    sent with the RETURNING values of all its statement's rows (insert … returning)."""
+    sent with the RETURNING values of all its statement's rows (insert … returning).
+    Open savepoints with `savepoint`, which sends what is held first."""
     held: _Held = session.info.setdefault(_HELD, _Held())
     key = id(statement)
     if held.rows.get(row, key) != key:
@@ -110,6 +111,15 @@ def send_held(session: OrmSession) -> None:
 def drop_held(session: OrmSession) -> None:
     """Forget the held writes (the transaction is rolled back)."""
     session.info.pop(_HELD, None)
+
+
+@contextlib.contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """`session.begin_nested()`, the held writes sent first: sent inside the savepoint, a
+    rollback to it would undo them after they had left the queue (lost, silently)."""
+    send_held(session)
+    with session.begin_nested():
+        yield
 
 
 def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:

@@ -19,6 +19,7 @@ from adapters.db.repositories._sql import (
     insert_unless_exists,
     run,
     run_later,
+    savepoint,
     table_of,
     unique_index,
     violates,
@@ -121,7 +122,7 @@ class SqlAttemptRepository:
                       one_each=True)
             return True
         try:
-            with self._session.begin_nested() if may_collide else nullcontext():
+            with savepoint(self._session) if may_collide else nullcontext():
                 return run(self._session, _UPDATE, values).rowcount == 1
         except IntegrityError as error:
             if violates(error, _ONE_ACTIVE):

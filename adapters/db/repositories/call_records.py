@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from adapters.db.repositories._sql import run, table_of
+from adapters.db.repositories._sql import run, send_held, table_of
 from adapters.db.tables import CallRecordRow, SubscriptionRow
 from domain.usage import CallRecord, ClassUsage, Direction
 
@@ -99,6 +99,7 @@ class SqlCallRecordRepository:
         return len(run(self._session, statement, rows).all())
 
     def _copy_in(self, rows: list[tuple[Any, ...]]) -> int:
+        send_held(self._session)  # driver-level statements bypass `run`
         connection = self._session.connection()
         connection.exec_driver_sql(
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE call_records) "
