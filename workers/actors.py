@@ -79,10 +79,8 @@ def _paced(limiter: Any) -> Iterator[None]:
         time.sleep(RATE_LIMIT_DELAY_MS / 1000)
 
 
-def _collect(attempt_ids: str | list[str]) -> None:
-    # A str is a message queued before batches (or a batch of one): both are served.
-    ids = [attempt_ids] if isinstance(attempt_ids, str) else list(attempt_ids)
-    rt = runtime.current()
+def _pace(rt: runtime.Runtime) -> collect_batch.Pace:
+    """Each provider call of a batch waits for its provider's shared rate limiter."""
     limiters = {MethodType.CARD: rt.rate_limits.card,
                 MethodType.DIRECT_DEBIT: rt.rate_limits.direct_debit}
 
@@ -90,7 +88,14 @@ def _collect(attempt_ids: str | list[str]) -> None:
         limiter = limiters.get(method)
         return nullcontext() if limiter is None else contextmanager(_paced)(limiter)
 
-    collect_batch.collect_attempts(rt.deps, attempt_ids=ids, pace=pace,
+    return pace
+
+
+def _collect(attempt_ids: str | list[str]) -> None:
+    # A str is a message queued before batches (or a batch of one): both are served.
+    ids = [attempt_ids] if isinstance(attempt_ids, str) else list(attempt_ids)
+    rt = runtime.current()
+    collect_batch.collect_attempts(rt.deps, attempt_ids=ids, pace=_pace(rt),
                                    settings=rt.collect_batch)
 
 
@@ -118,7 +123,8 @@ def reconcile_attempt(attempt_ids: str | list[str]) -> None:
         collection.reconcile_attempt(runtime.deps(), attempt_id=attempt_ids)
         return
     rt = runtime.current()
-    poll_batch.reconcile_attempts(rt.deps, attempt_ids=attempt_ids, settings=rt.collect_batch)
+    poll_batch.reconcile_attempts(rt.deps, attempt_ids=attempt_ids, pace=_pace(rt),
+                                  settings=rt.collect_batch)
 
 
 @dramatiq.actor(queue_name="maintenance", **_common)

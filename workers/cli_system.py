@@ -3,6 +3,7 @@ system's processes and looking after the broker."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import signal
 import subprocess
@@ -85,10 +86,13 @@ def worker(ctx: typer.Context,
         raise ServiceUnavailable("REDIS_URL is not set: workers consume Redis queues "
                                  "(without it, `paycollect simulate` runs everything embedded)")
     command = dramatiq_command(processes=processes, threads=threads, queues=queues or [])
+    # The processes size their provider pool from WORKER_THREADS: the threads they run.
+    threads_env = {"WORKER_THREADS": str(threads)}
     if dry_run:
-        typer.echo(shlex.join(command))
+        typer.echo(shlex.join([f"{k}={v}" for k, v in threads_env.items()] + command))
         return
-    raise typer.Exit(subprocess.call(command))  # noqa: S603 (our own interpreter and module)
+    env = {**os.environ, **threads_env}
+    raise typer.Exit(subprocess.call(command, env=env))  # noqa: S603 (our interpreter, module)
 
 
 def _dunning_policy(settings: Settings) -> DunningPolicy:

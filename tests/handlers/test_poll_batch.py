@@ -5,6 +5,9 @@ left alone."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.accounts import MethodType
 from domain.clock import ManualClock
@@ -64,10 +67,18 @@ def test_pending_debits_are_polled_in_one_batch_and_their_answers_recorded_toget
     sweep(doubles.deps, settings=SweepSettings())
     [(_, _, batch)] = [b for b in doubles.dispatch.batches if b[0] == "reconcile"]
     assert sorted(batch) == sorted(attempts[n] for n in ("paid", "later", "bounced"))
-    statuses = reconcile_attempts(doubles.deps, attempt_ids=[*batch, attempts["settled"],
-                                                             "att_nope"])
+    paced: list[MethodType] = []
 
-    # Then each pending one was asked once, the settled one not at all
+    @contextmanager
+    def pace(method: MethodType) -> Iterator[None]:
+        paced.append(method)  # the provider's shared rate limiter, before each poll
+        yield
+
+    statuses = reconcile_attempts(doubles.deps, pace=pace,
+                                  attempt_ids=[*batch, attempts["settled"], "att_nope"])
+
+    # Then each pending one was asked once, within the rate limit, the settled one not at all
+    assert paced == [MethodType.DIRECT_DEBIT] * 3
     assert sorted(c.provider_ref for c in debits.polls) == sorted(
         str(refs[n]) for n in ("paid", "later", "bounced"))
     assert statuses[attempts["paid"]] is AttemptStatus.SUCCEEDED

@@ -321,6 +321,8 @@ def test_worker_runs_dramatiqs_cli_on_the_actors(world: OpsWorld) -> None:
                                       "--queue", "card", "--dry-run"], obj=ctx)
     assert result.exit_code == 0, result.output
     assert "-m dramatiq workers.actors --processes 3 --threads 4 --queues card" in result.output
+    # and tells the processes their thread count (their provider pool is sized from it)
+    assert result.output.startswith("WORKER_THREADS=4 ")
 
 
 def test_worker_needs_redis_and_known_queues(world: OpsWorld) -> None:

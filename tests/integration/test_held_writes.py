@@ -11,8 +11,10 @@ from datetime import date
 
 import pytest
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import IntegrityError
 
-from adapters.db.repositories._sql import HeldWriteMissed
+from adapters.db.repositories import invoices as invoices_sql
+from adapters.db.repositories._sql import HeldWriteFailed, HeldWriteMissed, run_later
 from adapters.db.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from domain.clock import at_utc
 from domain.errors import AttemptAlreadyActive
@@ -185,3 +187,29 @@ def test_held_writes_survive_a_savepoint_rolled_back_after_them(
         assert paid is not None
         assert paid.status is InvoiceStatus.PAID
         assert uow.ledger.balance(account_id="acc_1", currency="EUR") == Money(-11179, "EUR")
+
+
+def test_a_held_write_that_fails_fails_the_transaction_not_just_its_statement(
+        invoiced: SqlUnitOfWorkFactory) -> None:
+    # Given a ledger line held for an account that does not exist (a foreign key)
+    with invoiced() as uow:
+        uow.ledger.append(entry=entry(EntryKind.PAYMENT_SETTLED, account_id="acc_nope",
+                                      amount=eur(1), on=date(2026, 3, 1)))
+        # When it is sent, Then the error is not an IntegrityError a caller recovering from
+        # its own statement's constraint would swallow (committing without the held writes)
+        with pytest.raises(HeldWriteFailed, match="1 held writes failed") as failed:
+            uow.invoices.get(invoice_id="inv_0")
+        assert not isinstance(failed.value, IntegrityError)
+        assert isinstance(failed.value.__cause__, IntegrityError)
+
+
+def test_held_parameters_of_one_statement_must_have_the_same_keys(
+        invoiced: SqlUnitOfWorkFactory) -> None:
+    with invoiced() as uow:
+        # Given a settlement held (the statement's first parameter set)
+        uow.invoices.update_settlement(invoice=an_invoice(id="inv_0"))
+        # When the same statement is held with other keys, Then it is refused at once (an
+        # executemany compiled from the first set would drop or miss them)
+        with pytest.raises(ValueError, match="differ"):
+            run_later(uow.session, invoices_sql._SETTLE, {"where_id": "inv_1"},
+                      row=("invoices", "inv_1"))

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 from domain.errors import UnknownAttempt
 from domain.outcomes import TransientFailure, Unknown
 from domain.payments import AttemptStatus, Event, PaymentAttempt
-from workers.handlers.collect_batch import BatchSettings, record_outcomes
+from workers.handlers.collect_batch import BatchSettings, Pace, record_outcomes
 from workers.handlers.collection import poll, reconcile_attempt
 from workers.handlers.deps import Deps
 from workers.handlers.provider_pool import run_windowed, shared_pool
@@ -25,7 +26,7 @@ from workers.handlers.provider_pool import run_windowed, shared_pool
 log = logging.getLogger("paycollect.collection")
 
 
-def reconcile_attempts(deps: Deps, *, attempt_ids: Sequence[str],
+def reconcile_attempts(deps: Deps, *, attempt_ids: Sequence[str], pace: Pace | None = None,
                        settings: BatchSettings = BatchSettings(),
                        ) -> dict[str, AttemptStatus | None]:
     """Reconcile each of `attempt_ids`: the pending debits polled together, the others one
@@ -45,7 +46,7 @@ def reconcile_attempts(deps: Deps, *, attempt_ids: Sequence[str],
     statuses: dict[str, AttemptStatus | None] = {}
     for attempt_id in (i for i in wanted if i in found and not _pollable(found[i])):
         statuses[attempt_id] = reconcile_attempt(deps, attempt_id=attempt_id)
-    answers = _poll_all(deps, pending, settings=settings)
+    answers = _poll_all(deps, pending, pace=pace, settings=settings)
     statuses.update(record_outcomes(deps, answers, answer_unchanged=True))
     return statuses
 
@@ -54,11 +55,13 @@ def _pollable(attempt: PaymentAttempt) -> bool:
     return attempt.status is AttemptStatus.PENDING and attempt.provider_ref is not None
 
 
-def _poll_all(deps: Deps, pending: list[PaymentAttempt], *,
+def _poll_all(deps: Deps, pending: list[PaymentAttempt], *, pace: Pace | None,
               settings: BatchSettings) -> list[tuple[str, Event]]:
     def ask(attempt: PaymentAttempt) -> tuple[str, Event] | None:
         try:
-            found = poll(deps, attempt)
+            # Polls share the provider's rate limit with the collections.
+            with pace(attempt.method) if pace is not None else nullcontext():
+                found = poll(deps, attempt)
         except Exception:  # one poll must not lose the batch's answers
             log.exception("status poll raised; asked again later",
                           extra={"attempt_id": attempt.id})

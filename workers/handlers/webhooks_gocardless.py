@@ -96,7 +96,8 @@ def _disable(deps: Deps, *, account: Account, reason: str, mandate: str,
     after = AfterCommit()
     with deps.uow_factory() as uow:
         if account.payment_method.usable:  # reported once, when it stops being usable
-            # Before the account row is written: the lock order of every emitter.
+            # Numbered at commit, after the account row is written: every emitter locks its
+            # rows first and the event counter last.
             emit(uow, account_id=account.id, type=EventType.PAYMENT_METHOD_REQUIRED,
                  occurred_at=deps.clock.now(),
                  data=payment_method_required(account_id=account.id, method=method,

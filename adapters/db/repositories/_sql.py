@@ -48,6 +48,12 @@ class HeldWriteMissed(RuntimeError):
     """A held UPDATE that had to touch one row per parameter set touched fewer."""
 
 
+class HeldWriteFailed(RuntimeError):
+    """A held write raised when it was sent. Not an IntegrityError on purpose: a caller that
+    recovers from its own statement's constraint error must not swallow this one (the held
+    writes after it are not sent), so the transaction fails as a whole."""
+
+
 @dataclass
 class _Statement:
     statement: Executable
@@ -85,6 +91,10 @@ def run_later(session: Session, statement: Executable, params: dict[str, Any], *
         send_held(session)
         held = session.info.setdefault(_HELD, _Held())
     one = held.statements.setdefault(key, _Statement(statement, one_each=one_each))
+    if one.rows and params.keys() != one.rows[0].keys():
+        # An executemany is compiled from its first parameter set: other keys would be lost.
+        raise ValueError(f"held parameters {sorted(params)} differ from "
+                         f"{sorted(one.rows[0])} for the same statement")
     one.rows.append(params)
     if told is not None:
         one.told.append(told)
@@ -98,7 +108,10 @@ def send_held(session: OrmSession) -> None:
         return
     connection = session.connection()
     for one in held.statements.values():
-        result = connection.execute(one.statement, one.rows)
+        try:
+            result = connection.execute(one.statement, one.rows)
+        except Exception as error:
+            raise HeldWriteFailed(f"{len(one.rows)} held writes failed: {error}") from error
         if one.one_each and result.rowcount != len(one.rows):
             raise HeldWriteMissed(f"{len(one.rows)} held updates touched {result.rowcount} "
                                   f"rows: {one.statement}")
