@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -38,29 +38,12 @@ class EventRepository(Protocol):
         ...
 
     def flush(self) -> None:
-        """Store the queued events (their numbers taken in one statement, in account order)."""
-        ...
-
-    def next_sequence(self, *, account_id: str) -> int:
-        """The account's next event number: 1, 2, 3… without gaps. The counter row stays
-        locked until the transaction ends, so concurrent emitters for one account queue."""
-        ...
-
-    def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str],
-            ring: bool = True) -> None:
-        """Store the event and one pending delivery per endpoint, due now. `ring`: the
-        commit asks for a drain (False when every endpoint is paused: the scheduler asks
-        when a pause ends)."""
-        ...
-
-    def take_sequences(self, *, counts: Mapping[str, int]) -> dict[str, int]:
-        """`next_sequence` taken `count` times for each account at once (one statement):
-        per account, the first number of its range. The rows are locked in account order."""
-        ...
-
-    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]],
-                 ring: bool = True) -> None:
-        """`add` for many events (and their endpoints) in a few statements."""
+        """Store the queued events: each account's next numbers (1, 2, 3… without gaps) taken
+        in one statement, the counter rows locked in account order until the transaction
+        ends (concurrent emitters for one account queue; a rollback gives the numbers back),
+        and one pending delivery per endpoint, due now. A commit that stored a delivery to
+        an awake endpoint asks for a drain (a paused one's wait: the scheduler asks when
+        the pause ends)."""
         ...
 
     def get(self, *, event_id: str) -> OutgoingEvent | None: ...

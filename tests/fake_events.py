@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
@@ -60,41 +60,23 @@ class FakeEventRepository:
 
     def write(self, *, event: NewEvent) -> None:
         # Stored at once: the fake unit of work keeps or drops its whole state on commit.
-        endpoints = [e for e in self._s.endpoints.values() if e.status is EndpointStatus.ENABLED]
-        written = fan_out([event], first=self.take_sequences(counts={event.account_id: 1}),
-                          endpoints=sorted(endpoints, key=lambda e: (e.created_at, e.id)))
-        self.add_many(events=written.events, ring=written.ring)
+        first = self._s.event_sequences.get(event.account_id, 0) + 1
+        self._s.event_sequences[event.account_id] = first
+        written = fan_out([event], first={event.account_id: first},
+                          endpoints=FakeWebhookEndpointRepository(self._s).enabled())
+        [(stored, endpoint_ids)] = written.events
+        self._s.events[stored.id] = stored
+        for endpoint_id in endpoint_ids:
+            delivery = EventDelivery(
+                id=f"dlv_{uuid.uuid4().hex}", event_id=stored.id, endpoint_id=endpoint_id,
+                account_id=stored.account_id, sequence=stored.sequence,
+                status=DeliveryStatus.PENDING, created_at=stored.created_at,
+                next_attempt_at=stored.created_at)
+            self._s.deliveries[delivery.id] = delivery
+            self.queued = self.queued or written.ring
 
     def flush(self) -> None:
         """Nothing waits: `write` stores at once."""
-
-    def next_sequence(self, *, account_id: str) -> int:
-        self._s.event_sequences[account_id] = self._s.event_sequences.get(account_id, 0) + 1
-        return self._s.event_sequences[account_id]
-
-    def take_sequences(self, *, counts: Mapping[str, int]) -> dict[str, int]:
-        first = {}
-        for account_id, count in counts.items():
-            first[account_id] = self._s.event_sequences.get(account_id, 0) + 1
-            self._s.event_sequences[account_id] = first[account_id] + count - 1
-        return first
-
-    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]],
-                 ring: bool = True) -> None:
-        for event, endpoint_ids in events:
-            self.add(event=event, endpoint_ids=endpoint_ids, ring=ring)
-
-    def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str],
-            ring: bool = True) -> None:
-        self._s.events[event.id] = event
-        for endpoint_id in endpoint_ids:
-            delivery = EventDelivery(
-                id=f"dlv_{uuid.uuid4().hex}", event_id=event.id, endpoint_id=endpoint_id,
-                account_id=event.account_id, sequence=event.sequence,
-                status=DeliveryStatus.PENDING, created_at=event.created_at,
-                next_attempt_at=event.created_at)
-            self._s.deliveries[delivery.id] = delivery
-            self.queued = self.queued or ring
 
     def get(self, *, event_id: str) -> OutgoingEvent | None:
         return self._s.events.get(event_id)

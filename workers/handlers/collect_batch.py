@@ -214,6 +214,14 @@ def record_outcomes(deps: Deps, outcomes: Sequence[tuple[str, Event]], *,
     return statuses
 
 
+def mark_answered(deps: Deps, *, attempt_id: str) -> None:
+    """An answer that changed nothing (a debit still pending): look again one poll interval
+    from now, in a transaction of its own."""
+    with deps.uow_factory() as uow:
+        uow.attempts.answered(attempt_id=attempt_id, now=deps.clock.now())
+        uow.commit()
+
+
 def _record_each(deps: Deps, outcomes: Sequence[tuple[str, Event]], *,
                  answer_unchanged: bool) -> dict[str, AttemptStatus | None]:
     statuses: dict[str, AttemptStatus | None] = {}
@@ -222,9 +230,7 @@ def _record_each(deps: Deps, outcomes: Sequence[tuple[str, Event]], *,
         try:
             decision = record_event(deps, attempt_id=attempt_id, event=outcome)
             if answer_unchanged and decision.attempt is None:
-                with deps.uow_factory() as uow:
-                    uow.attempts.answered(attempt_id=attempt_id, now=deps.clock.now())
-                    uow.commit()
+                mark_answered(deps, attempt_id=attempt_id)
             statuses[attempt_id] = decision.status
         except Exception as error:  # the others are still recorded
             log.exception("recording an outcome failed", extra={"attempt_id": attempt_id})

@@ -20,7 +20,7 @@ from domain.invoices import Invoice, InvoiceStatus
 from domain.outcomes import Outcome, ProviderEvent, TransientFailure, Unknown
 from domain.payments import ACTIVE_STATUSES, AttemptStatus, PaymentAttempt
 from workers.handlers.apply import record_event
-from workers.handlers.collect_batch import collect_attempt, collect_attempts
+from workers.handlers.collect_batch import collect_attempt, collect_attempts, mark_answered
 from workers.handlers.deps import Deps
 
 log = logging.getLogger("paycollect.collection")
@@ -119,10 +119,7 @@ def reconcile_attempt(deps: Deps, *, attempt_id: str) -> AttemptStatus | None:
         return None  # provider unreachable: the sweeper asks again when it was due to
     decision = record_event(deps, attempt_id=attempt_id, event=found)
     if decision.attempt is None:
-        # Nothing changed (a debit still pending): look again one poll interval from now.
-        with deps.uow_factory() as uow:
-            uow.attempts.answered(attempt_id=attempt_id, now=deps.clock.now())
-            uow.commit()
+        mark_answered(deps, attempt_id=attempt_id)
     return decision.status
 
 

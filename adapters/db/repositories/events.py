@@ -136,24 +136,6 @@ class SqlEventRepository:
         self._pending = []
         self.queued = False
 
-    def next_sequence(self, *, account_id: str) -> int:
-        self.flush()
-        build = pg_insert if self._session.get_bind().dialect.name == "postgresql" \
-            else sqlite_insert
-        statement = (build(_SEQUENCES).values(account_id=account_id, last_value=1)
-                     .on_conflict_do_update(index_elements=["account_id"],
-                                            set_={"last_value": _SEQUENCES.c.last_value + 1})
-                     .returning(_SEQUENCES.c.last_value))
-        return int(run(self._session, statement).scalar_one())
-
-    def add(self, *, event: OutgoingEvent, endpoint_ids: Collection[str],
-            ring: bool = True) -> None:
-        self.add_many(events=[(event, endpoint_ids)], ring=ring)
-
-    def take_sequences(self, *, counts: Mapping[str, int]) -> dict[str, int]:
-        self.flush()
-        return self._take_sequences(counts)
-
     def _take_sequences(self, counts: Mapping[str, int]) -> dict[str, int]:
         if not counts:
             return {}
@@ -168,11 +150,6 @@ class SqlEventRepository:
             .returning(_SEQUENCES.c.account_id, _SEQUENCES.c.last_value))
         return {account_id: int(last) - counts[account_id] + 1
                 for account_id, last in run(self._session, upsert)}
-
-    def add_many(self, *, events: Sequence[tuple[OutgoingEvent, Collection[str]]],
-                 ring: bool = True) -> None:
-        self.flush()
-        self._add_many(events, ring=ring)
 
     def _add_many(self, events: Sequence[tuple[OutgoingEvent, Collection[str]]], *,
                   ring: bool) -> None:

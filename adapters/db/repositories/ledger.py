@@ -54,12 +54,9 @@ class SqlLedgerRepository:
         if not entries:
             return
         now = self._now()
-        build = pg_insert if self._session.get_bind().dialect.name == "postgresql" \
-            else sqlite_insert
         # One executemany: psycopg pipelines it (see invoices._ADD_INVOICES).
-        statement = build(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        run(self._session, statement, [mappers.ledger_values(entry, dedupe_key=key, now=now)
-                                       for entry, key in entries])
+        run(self._session, _append(self._session.get_bind().dialect.name),
+            [mappers.ledger_values(entry, dedupe_key=key, now=now) for entry, key in entries])
 
     def list_for_account(self, *, account_id: str) -> list[LedgerEntry]:
         # Entries are immutable: no identity map refresh needed.
