@@ -8,13 +8,17 @@ tenacity owns every retry: one policy, injectable waits, no sleeping in tests.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
 from gocardless_pro import errors, services
 from gocardless_pro.api_client import ApiClient
+from gocardless_pro.rate_limit import update_rate_limit
 from tenacity import RetryCallState
 from tenacity.wait import wait_base
+
+from adapters.http_sessions import ThreadSessions
 
 #: Errors after which the same request (same idempotency key) may simply be sent again.
 TRANSIENT: tuple[type[BaseException], ...] = (
@@ -33,11 +37,46 @@ def _seconds(value: str | None) -> float | None:
 
 
 class RetryAfterApiClient(ApiClient):  # type: ignore[misc]  # the SDK is untyped
-    """The SDK's client, keeping a 429's `Retry-After` on the exception it raises.
+    """The SDK's client, keeping a 429's `Retry-After` on the exception it raises, and
+    sending on a kept-alive session per thread.
 
     The SDK drops the response once it has built the exception; the header is the only place
-    GoCardless says how long to back off.
+    GoCardless says how long to back off. Its own get/post/put/delete call `requests.get`
+    and the like, which open a new connection for every request (adapters/http_sessions.py);
+    these are the same requests, built the SDK's way, on one session per thread.
     """
+
+    def __init__(self, base_url: str, access_token: str, timeout: float) -> None:
+        super().__init__(base_url, access_token, timeout=timeout)
+        self._sessions = ThreadSessions(base_url)
+
+    def _send(self, method: str, path: str, headers: dict[str, str] | None,
+              **kwargs: Any) -> requests.Response:
+        response = self._sessions.get().request(
+            method, self._url_for(path), headers=self._headers(headers), timeout=self.timeout,
+            **kwargs)
+        self._handle_errors(response)
+        return response
+
+    @update_rate_limit  # type: ignore[untyped-decorator]
+    def get(self, path: str, params: dict[str, Any] | None = None,
+            headers: dict[str, str] | None = None) -> requests.Response:
+        return self._send("GET", path, headers, params=params)
+
+    @update_rate_limit  # type: ignore[untyped-decorator]
+    def post(self, path: str, body: Any, headers: dict[str, str] | None = None,
+             ) -> requests.Response:
+        return self._send("POST", path, headers, data=json.dumps(body))
+
+    @update_rate_limit  # type: ignore[untyped-decorator]
+    def put(self, path: str, body: Any, headers: dict[str, str] | None = None,
+            ) -> requests.Response:
+        return self._send("PUT", path, headers, data=json.dumps(body))
+
+    @update_rate_limit  # type: ignore[untyped-decorator]
+    def delete(self, path: str, body: Any, headers: dict[str, str] | None = None,
+               ) -> requests.Response:
+        return self._send("DELETE", path, headers, data=json.dumps(body))
 
     def _handle_errors(self, response: requests.Response) -> None:
         try:

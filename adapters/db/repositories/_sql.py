@@ -145,6 +145,21 @@ def among(session: Session, column: Any, values: Collection[Any]) -> ColumnEleme
     return cast(ColumnElement[bool], column.in_(list(values)))
 
 
+def one_of(dialect: str, column: Any, name: str) -> ColumnElement[bool]:
+    """`column IN (:name)` for a statement built once per dialect and given a list: on
+    PostgreSQL `column = ANY(:name)`, one array parameter. An expanding IN of a batch's 50
+    ids makes the statement's text change with the batch's size and carry 50 parameters,
+    past what psycopg caches the parsing of (its text is split anew on every execution)
+    and what PostgreSQL can keep prepared."""
+    if dialect == "postgresql":
+        return cast(ColumnElement[bool], column == any_(bindparam(name, type_=ARRAY(column.type))))
+    return cast(ColumnElement[bool], column.in_(bindparam(name, expanding=True)))
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def fresh(statement: _S) -> _S:
     """Overwrite identity-map objects with what the database says now.
 

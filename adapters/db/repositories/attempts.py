@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Text,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from adapters.db import mappers
 from adapters.db.repositories._sql import (
     among,
+    dialect_of,
     insert_many_unless_exists,
     insert_unless_exists,
+    one_of,
     run,
     run_later,
     savepoint,
@@ -46,8 +61,29 @@ _UPDATE = (_TABLE.update()
            .where(_C.id == bindparam("where_id"), _C.status == bindparam("where_status"))
            # A change of any kind ends the sweeper's wait for an answer.
            .values(version=_C.version + 1, recheck_at=None))
-_OF_INVOICES = (_ALL.where(_C.invoice_id.in_(bindparam("invoice_ids", expanding=True)))
-                .order_by(_C.invoice_id, _C.number, _C.created_at))
+
+
+@functools.cache
+def _of_invoices(dialect: str) -> Select[Any]:
+    return (_ALL.where(one_of(dialect, _C.invoice_id, "invoice_ids"))
+            .order_by(_C.invoice_id, _C.number, _C.created_at))
+
+
+def _claim_values() -> dict[str, Any]:
+    return {"status": AttemptStatus.PROCESSING.value, "updated_at": bindparam("now"),
+            "version": _C.version + 1, "recheck_at": None}
+
+
+#: SCHEDULED → PROCESSING for a batch, each attempt at the amount its invoice owes now.
+#: PostgreSQL: the ids and amounts as two arrays joined in one cached statement.
+_NEW_AMOUNTS = func.unnest(bindparam("ids", type_=ARRAY(Text)),
+                           bindparam("amounts", type_=ARRAY(BigInteger))
+                           ).table_valued("id", "amount").render_derived(name="claimed")
+_CLAIM_PG = (_TABLE.update()
+             .where(_C.id == _NEW_AMOUNTS.c.id,
+                    _C.status == AttemptStatus.SCHEDULED.value)
+             .values(amount_minor=_NEW_AMOUNTS.c.amount, **_claim_values())
+             .returning(_C.id))
 #: Columns an update never changes.
 _IMMUTABLE = frozenset({"id", "invoice_id", "account_id", "created_at"})
 
@@ -87,16 +123,21 @@ class SqlAttemptRepository:
     def claim_many(self, *, amounts: Mapping[str, Money], now: datetime) -> set[str]:
         if not amounts:
             return set()
-        ids = builtins.list(amounts)
-        # Each attempt is charged what its invoice owes now (one CASE, one statement).
+        if dialect_of(self._session) == "postgresql":
+            rows = run(self._session, _CLAIM_PG, {
+                "ids": builtins.list(amounts), "now": now,
+                "amounts": [amount.minor for amount in amounts.values()]})
+            return {str(attempt_id) for attempt_id in rows.scalars()}
+        # Elsewhere (SQLite) one CASE over the ids, a statement built per batch.
         minor = case({attempt_id: amount.minor for attempt_id, amount in amounts.items()},
                      value=_C.id, else_=_C.amount_minor)
         statement = (_TABLE.update()
-                     .where(_C.id.in_(ids), _C.status == AttemptStatus.SCHEDULED.value)
-                     .values(status=AttemptStatus.PROCESSING.value, amount_minor=minor,
-                             updated_at=now, version=_C.version + 1, recheck_at=None)
+                     .where(_C.id.in_(builtins.list(amounts)),
+                            _C.status == AttemptStatus.SCHEDULED.value)
+                     .values(amount_minor=minor, **_claim_values())
                      .returning(_C.id))
-        return {str(attempt_id) for attempt_id in run(self._session, statement).scalars()}
+        return {str(attempt_id) for attempt_id
+                in run(self._session, statement, {"now": now}).scalars()}
 
     def get(self, *, attempt_id: str) -> PaymentAttempt | None:
         return self._first(_BY_ID, {"attempt_id": attempt_id})
@@ -148,7 +189,8 @@ class SqlAttemptRepository:
                           ) -> dict[str, builtins.list[PaymentAttempt]]:
         found: dict[str, builtins.list[PaymentAttempt]] = {i: [] for i in invoice_ids}
         if found:
-            for attempt in self._all(_OF_INVOICES, {"invoice_ids": builtins.list(found)}):
+            for attempt in self._all(_of_invoices(dialect_of(self._session)),
+                                     {"invoice_ids": builtins.list(found)}):
                 found[attempt.invoice_id].append(attempt)
         return found
 

@@ -8,7 +8,8 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, bindparam, case, exists, func, or_, select
+from sqlalchemy import BigInteger, Row, Text, bindparam, case, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -84,6 +85,22 @@ _FOR_SENDING = (select(_DELIVERIES, _ENDPOINTS.c.url, _ENDPOINTS.c.secret,
                 .join(_EVENTS, _EVENTS.c.id == _d.event_id))
 
 
+def _take_sequences_pg() -> Any:
+    # The accounts and their counts as two arrays: one statement text whatever their number
+    # (a VALUES list per batch was compiled and parsed anew each time). Rows are inserted,
+    # and so locked, in the arrays' order.
+    taken = (select(func.unnest(bindparam("accounts", type_=ARRAY(Text))).label("account_id"),
+                    func.unnest(bindparam("counts", type_=ARRAY(BigInteger))).label("last_value")))
+    statement = pg_insert(_SEQUENCES).from_select(["account_id", "last_value"], taken)
+    return (statement.on_conflict_do_update(
+        index_elements=["account_id"],
+        set_={"last_value": _SEQUENCES.c.last_value + statement.excluded.last_value})
+        .returning(_SEQUENCES.c.account_id, _SEQUENCES.c.last_value))
+
+
+_TAKE_SEQUENCES_PG = _take_sequences_pg()
+
+
 def _event(row: Row[Any]) -> OutgoingEvent:
     return OutgoingEvent(id=row.id, account_id=row.account_id, sequence=row.sequence,
                          type=row.type, created_at=row.created_at, data=dict(row.data or {}))
@@ -139,11 +156,14 @@ class SqlEventRepository:
     def _take_sequences(self, counts: Mapping[str, int]) -> dict[str, int]:
         if not counts:
             return {}
-        build = pg_insert if self._session.get_bind().dialect.name == "postgresql" \
-            else sqlite_insert
-        statement = build(_SEQUENCES).values(
+        accounts = sorted(counts)  # one lock order for every emitter
+        if self._session.get_bind().dialect.name == "postgresql":
+            taken = run(self._session, _TAKE_SEQUENCES_PG, {
+                "accounts": accounts, "counts": [counts[a] for a in accounts]})
+            return {account_id: int(last) - counts[account_id] + 1 for account_id, last in taken}
+        statement = sqlite_insert(_SEQUENCES).values(
             [{"account_id": account_id, "last_value": counts[account_id]}
-             for account_id in sorted(counts)])  # one lock order for every emitter
+             for account_id in accounts])
         upsert = (statement.on_conflict_do_update(
             index_elements=["account_id"],
             set_={"last_value": _SEQUENCES.c.last_value + statement.excluded.last_value})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
@@ -14,7 +15,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from adapters.db import mappers
-from adapters.db.repositories._sql import among, insert_unless_exists, run, run_later, table_of
+from adapters.db.repositories._sql import (
+    among,
+    dialect_of,
+    insert_unless_exists,
+    one_of,
+    run,
+    run_later,
+    table_of,
+)
 from adapters.db.tables import (
     AccountRow,
     InvoiceLineRow,
@@ -46,8 +55,13 @@ _INVOICE_AND_ACCOUNT = (
     select(*mappers.prefixed(_INVOICES, "i_"), *mappers.prefixed(_ACCOUNTS, "c_"))
     .select_from(_INVOICES.join(_ACCOUNTS, _ACCOUNTS.c.id == _C.account_id)))
 _WITH_ACCOUNT = _INVOICE_AND_ACCOUNT.where(_C.id == bindparam("invoice_id"))
-_MANY_WITH_ACCOUNT = _INVOICE_AND_ACCOUNT.where(
-    _C.id.in_(bindparam("invoice_ids", expanding=True)))
+
+
+@functools.cache
+def _many_with_account(dialect: str) -> Select[Any]:
+    return _INVOICE_AND_ACCOUNT.where(one_of(dialect, _C.id, "invoice_ids"))
+
+
 #: Invoice, attempt and account in one row, the invoice's and attempt's columns locked. The
 #: order of `of` is the order PostgreSQL locks them in: invoice, then attempt (see
 #: LockedAttempt). SQLite has no row locks; its writers are serialised by BEGIN IMMEDIATE.
@@ -62,11 +76,13 @@ _WITH_ATTEMPT_LOCKED = (_WITH_ATTEMPT.where(_ATTEMPTS.c.id == bindparam("attempt
 #: lock step runs above the sort): by account, then as renewals lock an account's open
 #: invoices (issue date, period start, number), so two batches, or a batch and a renewal,
 #: sharing invoices wait for each other instead of deadlocking.
-_WITH_ATTEMPTS_LOCKED = (
-    _WITH_ATTEMPT.where(_ATTEMPTS.c.id.in_(bindparam("attempt_ids", expanding=True)))
-    .order_by(_C.account_id, _C.issued_on, _C.period_start, _C.number, _C.id,
-              _ATTEMPTS.c.id)
-    .with_for_update(of=[_INVOICES, _ATTEMPTS]))
+@functools.cache
+def _with_attempts_locked(dialect: str) -> Select[Any]:
+    return (_WITH_ATTEMPT.where(one_of(dialect, _ATTEMPTS.c.id, "attempt_ids"))
+            .order_by(_C.account_id, _C.issued_on, _C.period_start, _C.number, _C.id,
+                      _ATTEMPTS.c.id)
+            .with_for_update(of=[_INVOICES, _ATTEMPTS]))
+
 
 _SEQUENCES = table_of(InvoiceSequenceRow)
 #: One executemany each: psycopg sends it pipelined (one round trip, the statement prepared
@@ -112,14 +128,15 @@ class SqlInvoiceRepository:
                                ) -> dict[str, tuple[Invoice, Account]]:
         if not invoice_ids:
             return {}
-        rows = run(self._session, _MANY_WITH_ACCOUNT, {"invoice_ids": builtins.list(invoice_ids)})
+        rows = run(self._session, _many_with_account(dialect_of(self._session)),
+                   {"invoice_ids": builtins.list(invoice_ids)})
         found = (_invoice_and_account(row) for row in rows)
         return {invoice.id: (invoice, account) for invoice, account in found}
 
     def lock_for_attempts(self, *, attempt_ids: Collection[str]) -> builtins.list[LockedAttempt]:
         if not attempt_ids:
             return []
-        rows = run(self._session, _WITH_ATTEMPTS_LOCKED,
+        rows = run(self._session, _with_attempts_locked(dialect_of(self._session)),
                    {"attempt_ids": builtins.list(attempt_ids)})
         return [_locked(row) for row in rows]
 

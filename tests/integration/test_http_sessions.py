@@ -1,0 +1,157 @@
+"""The provider gateways' HTTP over a real loopback server: GoCardless requests reuse one
+kept-alive connection per thread, and both gateways honour the proxy the environment named
+when they were built (read once, not on every request)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from adapters.gocardless_gateway import GoCardlessGateway
+from adapters.stripe_gateway import StripeGateway
+from domain.outcomes import NotFound, Pending
+
+PAYMENT = {"payments": {"id": "PM123", "status": "pending_submission", "amount": 1500,
+                        "currency": "EUR", "metadata": {}, "links": {"mandate": "MD1"}}}
+SEARCH = {"object": "search_result", "data": [], "has_more": False, "next_page": None,
+          "url": "/v1/payment_intents/search"}
+
+
+class Recorder(ThreadingHTTPServer):
+    """Answers every request with `body`, recording (client port, request line) of each."""
+
+    daemon_threads = True
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = json.dumps(body).encode()
+        self.seen: list[tuple[int, str]] = []
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the providers' servers
+
+    def do_GET(self) -> None:
+        server: Recorder = self.server  # type: ignore[assignment]
+        server.seen.append((self.client_address[1], self.requestline))
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(server.body)))
+        self.end_headers()
+        self.wfile.write(server.body)
+
+    do_POST = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:  # the base class names it format
+        pass
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    started: list[Recorder] = []
+
+    def start(body: dict[str, Any]) -> Recorder:
+        server = Recorder(body)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY",
+                 "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _gocardless(url: str) -> GoCardlessGateway:
+    return GoCardlessGateway(access_token="t", base_url=url, timeout=5, attempts=1)
+
+
+def _stripe(url: str) -> StripeGateway:
+    return StripeGateway(api_key="sk_test_sessions", api_base=url, timeout_seconds=5)
+
+
+def _ask(gateway: GoCardlessGateway | StripeGateway) -> object:
+    """One read of either gateway, answered by what `_body_for` serves."""
+    if isinstance(gateway, GoCardlessGateway):
+        return gateway.payment_status(provider_ref="PM123")
+    return gateway.find_payment(attempt_id="att_1")
+
+
+def _body_for(gateway_for: Any) -> dict[str, Any]:
+    return PAYMENT if gateway_for is _gocardless else SEARCH
+
+
+def test_gocardless_requests_of_one_thread_share_one_connection(serve: Any) -> None:
+    # Given a GoCardless gateway (the SDK alone opens a connection per request)
+    server = serve(PAYMENT)
+    gateway = _gocardless(server.url)
+    # When one thread asks for three payments' status
+    answers = [gateway.payment_status(provider_ref="PM123") for _ in range(3)]
+    # Then each got its answer, over a single kept-alive connection
+    assert all(isinstance(answer, Pending) for answer in answers)
+    assert len(server.seen) == 3
+    assert len({port for port, _ in server.seen}) == 1
+
+
+def test_gocardless_threads_do_not_share_a_connection(serve: Any) -> None:
+    # Given one gateway used by two threads (a Session's pool is not for several threads)
+    server = serve(PAYMENT)
+    gateway = _gocardless(server.url)
+    threads = [threading.Thread(target=gateway.payment_status, kwargs={"provider_ref": "PM1"})
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+        thread.join()
+    # Then each thread came on a connection of its own
+    assert len({port for port, _ in server.seen}) == 2
+
+
+@pytest.mark.parametrize("gateway_for", [_gocardless, _stripe], ids=["gocardless", "stripe"])
+def test_the_proxy_named_at_start_is_used_and_later_changes_are_not(
+        serve: Any, monkeypatch: pytest.MonkeyPatch, gateway_for: Any) -> None:
+    # Given a proxy in the environment when the gateway is built
+    proxy, provider = serve(_body_for(gateway_for)), serve(_body_for(gateway_for))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    gateway = gateway_for(provider.url)
+    # When the environment changes afterwards and the gateway makes a call
+    monkeypatch.delenv("HTTP_PROXY")
+    answer = _ask(gateway)
+    # Then the call went through the proxy named at start (an absolute URL on its request
+    # line), and nothing reached the provider directly
+    assert isinstance(answer, Pending | NotFound)
+    assert [line.split()[1].startswith(provider.url) for _, line in proxy.seen] == [True]
+    assert provider.seen == []
+
+
+@pytest.mark.parametrize("gateway_for", [_gocardless, _stripe], ids=["gocardless", "stripe"])
+def test_no_proxy_at_start_exempts_the_providers_host(
+        serve: Any, monkeypatch: pytest.MonkeyPatch, gateway_for: Any) -> None:
+    # Given a proxy, and NO_PROXY naming the provider's host, when the gateway is built
+    proxy, provider = serve(_body_for(gateway_for)), serve(_body_for(gateway_for))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    gateway = gateway_for(provider.url)
+    # When it calls the provider
+    _ask(gateway)
+    # Then the call went straight to the provider
+    assert proxy.seen == []
+    assert len(provider.seen) == 1
