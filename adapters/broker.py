@@ -21,10 +21,9 @@ from dramatiq.middleware import (
     ShutdownNotifications,
     TimeLimit,
 )
-from dramatiq.rate_limits import RateLimiter, WindowRateLimiter
 from dramatiq.rate_limits.backends import StubBackend
 
-from adapters.rate_limit_backend import AtomicRedisBackend
+from adapters.rate_limit_backend import AtomicRedisBackend, WindowSlots
 
 #: Queues, one per provider so each is scaled and rate-limited alone; `webhooks_out` carries
 #: the outgoing events to the business, alone so a slow endpoint never holds up collection.
@@ -90,17 +89,16 @@ def configure_broker(redis_url: str | None = None) -> dramatiq.Broker:
 class ProviderRateLimits:
     """Per-provider limiters, shared by every worker process through Redis."""
 
-    card: RateLimiter
-    direct_debit: RateLimiter
+    card: WindowSlots
+    direct_debit: WindowSlots
 
 
 def make_rate_limiters(*, redis_url: str | None, card_per_second: int,
                        direct_debit_per_second: int) -> ProviderRateLimits:
     backend = AtomicRedisBackend(url=redis_url) if redis_url else StubBackend()  # type: ignore[no-untyped-call]
-    card = WindowRateLimiter(  # type: ignore[no-untyped-call]
-        backend, "paycollect:rate:stripe", limit=card_per_second, window=1)
-    direct_debit = WindowRateLimiter(  # type: ignore[no-untyped-call]
-        backend, "paycollect:rate:gocardless", limit=direct_debit_per_second, window=1)
+    card = WindowSlots(backend, "paycollect:rate:stripe", limit=card_per_second, window=1)
+    direct_debit = WindowSlots(backend, "paycollect:rate:gocardless",
+                               limit=direct_debit_per_second, window=1)
     return ProviderRateLimits(card=card, direct_debit=direct_debit)
 
 

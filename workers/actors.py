@@ -7,9 +7,7 @@ is configured from REDIS_URL before any actor is declared (dramatiq binds actors
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import dramatiq
@@ -33,12 +31,10 @@ from workers.handlers import (  # noqa: E402
     sweeper,
 )
 from workers.logs import configure_logging  # noqa: E402
+from workers.pacing import batch_pacing  # noqa: E402
 
 log = logging.getLogger("paycollect.actors")
 configure_logging()
-
-#: Rate-limit waits are not failures: they must never exhaust a message's retries.
-RATE_LIMIT_DELAY_MS = 250
 
 
 def _retry_when(retries: int, exception: BaseException) -> bool:
@@ -67,28 +63,14 @@ def route_invoice(invoice_id: str) -> None:
     collection.route_invoice(runtime.deps(), invoice_id=invoice_id)
 
 
-def _paced(limiter: Any) -> Iterator[None]:
-    """Wait for a slot of the shared rate limiter before one provider call. The batch is
-    claimed by now, so it cannot be handed back with Retry(delay) as a single attempt was:
-    its pool thread waits (the batch's deadline still bounds when a call may start)."""
-    while True:
-        with limiter.acquire(raise_on_failure=False) as acquired:
-            if acquired:
-                yield
-                return
-        time.sleep(RATE_LIMIT_DELAY_MS / 1000)
-
-
 def _pace(rt: runtime.Runtime) -> collect_batch.Pace:
-    """Each provider call of a batch waits for its provider's shared rate limiter."""
-    limiters = {MethodType.CARD: rt.rate_limits.card,
-                MethodType.DIRECT_DEBIT: rt.rate_limits.direct_debit}
-
-    def pace(method: MethodType) -> AbstractContextManager[object]:
-        limiter = limiters.get(method)
-        return nullcontext() if limiter is None else contextmanager(_paced)(limiter)
-
-    return pace
+    """Each provider call of a batch waits for its provider's shared rate limiter (slots
+    taken a pool's worth at a time). The batch is claimed by now, so it cannot be handed
+    back with Retry(delay) as a single attempt was: its pool threads wait (the batch's
+    deadline still bounds when a call may start)."""
+    return batch_pacing({MethodType.CARD: rt.rate_limits.card,
+                         MethodType.DIRECT_DEBIT: rt.rate_limits.direct_debit},
+                        chunk=rt.collect_batch.concurrency)
 
 
 def _collect(attempt_ids: str | list[str]) -> None:

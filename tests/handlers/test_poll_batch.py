@@ -74,7 +74,7 @@ def test_pending_debits_are_polled_in_one_batch_and_their_answers_recorded_toget
         paced.append(method)  # the provider's shared rate limiter, before each poll
         yield
 
-    statuses = reconcile_attempts(doubles.deps, pace=pace,
+    statuses = reconcile_attempts(doubles.deps, pace=lambda calls: pace,
                                   attempt_ids=[*batch, attempts["settled"], "att_nope"])
 
     # Then each pending one was asked once, within the rate limit, the settled one not at all

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -30,8 +30,9 @@ from workers.handlers.provider_pool import run_windowed, shared_pool
 
 log = logging.getLogger("paycollect.collection")
 
-#: Waits for the provider's rate limiter before one call (the shared limiter, per method).
-Pace = Callable[[MethodType], AbstractContextManager[object]]
+#: A batch's pacing, given the methods of the calls it will make: the context each call
+#: runs in, which waits for a slot of the provider's shared rate limit (workers/pacing.py).
+Pace = Callable[[Iterable[MethodType]], Callable[[MethodType], AbstractContextManager[object]]]
 
 
 
@@ -128,8 +129,10 @@ def why_not(invoice: Invoice, account: Account, attempt: PaymentAttempt) -> str 
 
 def _call_all(deps: Deps, claimed: list[LockedAttempt], *, pace: Pace | None,
               settings: BatchSettings, deadline: float) -> list[tuple[LockedAttempt, Outcome]]:
+    paced = pace([one.attempt.method for one in claimed]) if pace is not None else None
+
     def call(one: LockedAttempt) -> tuple[LockedAttempt, Outcome]:
-        with pace(one.attempt.method) if pace is not None else nullcontext():
+        with paced(one.attempt.method) if paced is not None else nullcontext():
             if time.monotonic() > deadline:
                 log.warning("batch out of time; attempt not called, recorded as unknown",
                             extra={"attempt_id": one.attempt.id})

@@ -57,10 +57,12 @@ def _pollable(attempt: PaymentAttempt) -> bool:
 
 def _poll_all(deps: Deps, pending: list[PaymentAttempt], *, pace: Pace | None,
               settings: BatchSettings) -> list[tuple[str, Event]]:
+    paced = pace([attempt.method for attempt in pending]) if pace is not None else None
+
     def ask(attempt: PaymentAttempt) -> tuple[str, Event] | None:
         try:
             # Polls share the provider's rate limit with the collections.
-            with pace(attempt.method) if pace is not None else nullcontext():
+            with paced(attempt.method) if paced is not None else nullcontext():
                 found = poll(deps, attempt)
         except Exception:  # one poll must not lose the batch's answers
             log.exception("status poll raised; asked again later",
