@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -176,6 +176,37 @@ def test_drains_claiming_at_the_same_instant_never_share_a_notice(
     # Then every notice was claimed exactly once
     claimed = [notice for result in results for notice in result]
     assert sorted(claimed) == [f"ntf_{index:03d}" for index in range(200)]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_drain_claims_past_the_notices_another_drain_holds_without_waiting(
+        with_account: SqlUnitOfWorkFactory) -> None:
+    # Given 10 queued notices, 5 of them claimed by a drain whose transaction is still open
+    with with_account() as uow:
+        _queue_receipts(uow, 10)
+        uow.commit()
+    until = AT + timedelta(minutes=2)
+    pool = ThreadPoolExecutor(max_workers=1)
+    with with_account() as holding:
+        held = holding.outbox.claim_unsent(now=AT, until=until, limit=5, max_attempts=10)
+        # When a second drain claims meanwhile (waiting for the first drain's row locks is
+        # how two drains picking overlapping rows in different orders deadlocked)
+        claiming = pool.submit(_claim_now, with_account, until)
+        try:
+            other = claiming.result(timeout=10)
+        finally:
+            holding.commit()  # lets a claim that waited finish (the test fails, not hangs)
+            pool.shutdown()
+    # Then it took the other 5 at once
+    assert sorted(n.id for n in held + other) == [f"ntf_{index:03d}" for index in range(10)]
+
+
+def _claim_now(uow_factory: SqlUnitOfWorkFactory, until: datetime) -> list[Notification]:
+    with uow_factory() as uow:
+        claimed = uow.outbox.claim_unsent(now=AT, until=until, limit=5, max_attempts=10)
+        uow.commit()
+    return claimed
 
 
 def test_a_released_notice_starts_over_and_a_sent_one_is_left_alone(

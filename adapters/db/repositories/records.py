@@ -48,14 +48,19 @@ def _claimable() -> ColumnElement[bool]:
                 or_(n.claimed_until.is_(None), n.claimed_until <= bindparam("now")))
 
 
-#: The claim re-tests the conditions on the rows it updates: on PostgreSQL a second claim
-#: that waited for the first one's row locks re-reads them and skips what was just claimed.
+#: The claim re-tests the conditions on the rows it updates. Its choice skips rows another
+#: drain has locked: without SKIP LOCKED, concurrent drains picked overlapping rows and
+#: locked them in different orders, and PostgreSQL aborted one of them as a deadlock (the
+#: pipeline bench saw a dozen per run, each drain then retried after a backoff). The choice
+#: is made once, as a materialized CTE: as a subquery of the UPDATE, PostgreSQL may scan it
+#: again per row, and a rescan skips the rows the UPDATE has just changed and takes more.
+_CHOSEN = (select(_NOTIFICATIONS.c.id).where(_claimable())
+           .order_by(_NOTIFICATIONS.c.created_at, _NOTIFICATIONS.c.id)
+           .limit(bindparam("limit")).with_for_update(skip_locked=True)
+           .cte("chosen").prefix_with("MATERIALIZED"))
 _CLAIM_UNSENT = (
     _NOTIFICATIONS.update()
-    .where(_NOTIFICATIONS.c.id.in_(
-        select(_NOTIFICATIONS.c.id).where(_claimable())
-        .order_by(_NOTIFICATIONS.c.created_at, _NOTIFICATIONS.c.id)
-        .limit(bindparam("limit"))), _claimable())
+    .where(_NOTIFICATIONS.c.id.in_(select(_CHOSEN.c.id)), _claimable())
     .values(claimed_until=bindparam("until"))
     .returning(*_NOTIFICATIONS.c))
 
