@@ -68,7 +68,8 @@ def _environment() -> Environment:
     # Plain text mail: autoescaping would print "&amp;" in a customer's name.
     env = Environment(loader=PackageLoader("adapters", "templates/notices"),
                       undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
-                      autoescape=False)  # noqa: S701
+                      # The templates ship with the package: no stat of the file per render.
+                      auto_reload=False, autoescape=False)  # noqa: S701
     env.filters["money"] = _money
     env.filters["day"] = _day
     return env

@@ -20,7 +20,7 @@ from domain.invoices import Invoice
 
 _ENV = Environment(loader=PackageLoader("adapters.documents", "templates"),
                    autoescape=True, undefined=StrictUndefined, trim_blocks=True,
-                   lstrip_blocks=True)
+                   lstrip_blocks=True, auto_reload=False)  # templates ship with the package
 
 
 class PayAction(enum.StrEnum):
