@@ -108,9 +108,8 @@ def test_concurrent_batches_never_exceed_the_limit_in_any_second(redis_url: str)
         pacer = BatchPacer({CARD: card}, calls=[CARD] * 9, chunk=4)
 
         def call(_: int) -> None:
-            with pacer(CARD):
-                with lock:
-                    made.append(time.time())
+            with pacer(CARD), lock:
+                made.append(time.time())
 
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(call, range(9)))
