@@ -16,7 +16,7 @@ from typing import Any
 
 import stripe
 
-from adapters.http_sessions import ThreadSessions
+from adapters.stripe_http import Urllib3Client
 from adapters.stripe_retry import TransientRetry
 from adapters.stripe_setups import StripeSetups
 from domain.declines import classify_stripe
@@ -129,21 +129,6 @@ def outcome_of(intent: stripe.PaymentIntent) -> Charged | Pending | Declined:
     return Declined(kind=DeclineKind.SOFT, code=intent.status, provider_ref=intent.id)
 
 
-class PinnedRequestsClient(stripe.RequestsClient):
-    """The SDK's `requests` client on sessions that read the environment once (proxies, CA
-    bundle: adapters/http_sessions.py) instead of on every call; one per thread, as the SDK
-    keeps its own."""
-
-    def __init__(self, api_base: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._sessions = ThreadSessions(api_base)
-
-    def _request_internal(self, *args: Any, **kwargs: Any) -> Any:
-        if getattr(self._thread_local, "session", None) is None:
-            self._thread_local.session = self._sessions.get()
-        return super()._request_internal(*args, **kwargs)
-
-
 class StripeGateway(StripeSetups):
     """Card payments through Stripe's PaymentIntents API, off-session (and card setups:
     adapters/stripe_setups.py)."""
@@ -155,8 +140,7 @@ class StripeGateway(StripeSetups):
         self._client = stripe.StripeClient(
             api_key, base_addresses={"api": api_base.rstrip("/")},
             max_network_retries=max_network_retries,
-            http_client=http_client or PinnedRequestsClient(api_base,
-                                                            timeout=timeout_seconds))
+            http_client=http_client or Urllib3Client(api_base, timeout=timeout_seconds))
 
     def charge(self, *, attempt_id: str, customer: str, payment_method: str, amount: Money,
                invoice_id: str, account_id: str) -> Charged | Pending | Declined | Unknown:

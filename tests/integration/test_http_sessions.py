@@ -1,6 +1,7 @@
-"""The provider gateways' HTTP over a real loopback server: GoCardless requests reuse one
-kept-alive connection per thread, and both gateways honour the proxy the environment named
-when they were built (read once, not on every request)."""
+"""The provider gateways' HTTP over a real loopback server: requests reuse kept-alive
+connections (the GoCardless SDK alone opens one per request), both gateways honour the proxy
+the environment named when they were built (read once, not on every request), and the Stripe
+SDK's urllib3 client answers network faults as the SDK's own clients do."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import stripe
 
 from adapters.gocardless_gateway import GoCardlessGateway
 from adapters.stripe_gateway import StripeGateway
+from adapters.stripe_http import Urllib3Client
 from domain.outcomes import NotFound, Pending
 
 PAYMENT = {"payments": {"id": "PM123", "status": "pending_submission", "amount": 1500,
@@ -100,14 +103,15 @@ def _body_for(gateway_for: Any) -> dict[str, Any]:
     return PAYMENT if gateway_for is _gocardless else SEARCH
 
 
-def test_gocardless_requests_of_one_thread_share_one_connection(serve: Any) -> None:
-    # Given a GoCardless gateway (the SDK alone opens a connection per request)
-    server = serve(PAYMENT)
-    gateway = _gocardless(server.url)
-    # When one thread asks for three payments' status
-    answers = [gateway.payment_status(provider_ref="PM123") for _ in range(3)]
+@pytest.mark.parametrize("gateway_for", [_gocardless, _stripe], ids=["gocardless", "stripe"])
+def test_requests_of_one_thread_share_one_connection(serve: Any, gateway_for: Any) -> None:
+    # Given a gateway (the GoCardless SDK alone opens a connection per request)
+    server = serve(_body_for(gateway_for))
+    gateway = gateway_for(server.url)
+    # When one thread makes three calls
+    answers = [_ask(gateway) for _ in range(3)]
     # Then each got its answer, over a single kept-alive connection
-    assert all(isinstance(answer, Pending) for answer in answers)
+    assert all(isinstance(answer, Pending | NotFound) for answer in answers)
     assert len(server.seen) == 3
     assert len({port for port, _ in server.seen}) == 1
 
@@ -155,3 +159,18 @@ def test_no_proxy_at_start_exempts_the_providers_host(
     # Then the call went straight to the provider
     assert proxy.seen == []
     assert len(provider.seen) == 1
+
+
+def test_the_stripe_client_reports_network_faults_as_the_sdks_own_clients_do(
+        serve: Any) -> None:
+    client = Urllib3Client("http://127.0.0.1:9", timeout=2)
+    # Nothing listening: no answer, so the same request may be sent again
+    with pytest.raises(stripe.APIConnectionError) as refused:
+        client.request("get", "http://127.0.0.1:9/v1/payment_intents", {})
+    assert refused.value.should_retry
+    # A certificate that does not verify (here: no TLS at all): never sent again
+    server = serve(SEARCH)
+    with pytest.raises(stripe.APIConnectionError) as untrusted:
+        client.request("get", server.url.replace("http:", "https:") + "/v1/charges", {})
+    assert not untrusted.value.should_retry
+    assert "SSL" in str(untrusted.value)

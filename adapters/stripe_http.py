@@ -1,0 +1,92 @@
+"""The Stripe SDK's HTTP client, over urllib3 instead of `requests`.
+
+The official SDK takes any `stripe.HTTPClient` (`http_client=`); its default goes through a
+`requests.Session`, whose per-request work (merging settings, hooks, cookies, building a
+`PreparedRequest` and a `Response`) cost more CPU than the rest of a charge's client side.
+urllib3 is what `requests` sends with: this client keeps its connection pool (thread-safe,
+kept-alive connections), its certificate checks against the SDK's CA bundle, and the
+environment's proxy as it was when the gateway was built (adapters/http_sessions.py), and
+answers the SDK the way its own clients do: network faults as `APIConnectionError`, retryable
+unless the certificate did not verify.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+import stripe
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    SSLError,
+)
+
+from adapters.http_sessions import EnvironmentSettings
+
+#: What urllib3 raises when no answer came: the call may be sent again (same idempotency key).
+_NO_ANSWER = (ConnectTimeoutError, ReadTimeoutError, NewConnectionError, ProtocolError,
+              ProxyError, MaxRetryError, ConnectionError, TimeoutError)
+
+
+class Urllib3Client(stripe.HTTPClient):
+    name = "urllib3"
+
+    def __init__(self, api_base: str, *, timeout: float, pool_size: int = 128) -> None:
+        super().__init__()
+        scheme = urlsplit(api_base).scheme or "https"
+        proxies = EnvironmentSettings.read(api_base).proxies
+        proxy = proxies.get(scheme) or proxies.get("all")
+        options: dict[str, Any] = {
+            # One kept-alive connection per thread that calls at once (the provider pool).
+            "maxsize": pool_size, "block": False,
+            "cert_reqs": "CERT_REQUIRED", "ca_certs": stripe.ca_bundle_path}
+        self._pool: urllib3.PoolManager = (urllib3.ProxyManager(proxy, **options) if proxy
+                                           else urllib3.PoolManager(**options))
+        self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
+
+    def request(self, method: str, url: str, headers: Mapping[str, str] | None,
+                post_data: Any = None, *, _usage: list[str] | None = None,
+                ) -> tuple[Any, int, Mapping[str, str]]:  # the body as bytes, as requests
+        try:
+            response = self._pool.request(
+                method.upper(), url, headers=dict(headers or {}), body=post_data,
+                timeout=self._timeout, retries=False, redirect=False)
+        except Exception as error:
+            self._handle_request_error(error)
+        return response.data, response.status, response.headers
+
+    def request_stream(self, method: str, url: str, headers: Mapping[str, str] | None,
+                       post_data: Any = None, *, _usage: list[str] | None = None,
+                       ) -> tuple[Any, int, Mapping[str, str]]:
+        try:
+            response = self._pool.request(
+                method.upper(), url, headers=dict(headers or {}), body=post_data,
+                timeout=self._timeout, retries=False, redirect=False, preload_content=False)
+        except Exception as error:
+            self._handle_request_error(error)
+        return response, response.status, response.headers
+
+    def _handle_request_error(self, error: Exception) -> NoReturn:
+        if isinstance(error, SSLError):
+            message, retry = ("Could not verify Stripe's SSL certificate. Please make sure "
+                              "that your network is not intercepting certificates."), False
+        elif isinstance(error, _NO_ANSWER):
+            message, retry = "Unexpected error communicating with Stripe.", True
+        else:
+            message, retry = ("Unexpected error communicating with Stripe. It looks like "
+                              "there's probably a configuration issue locally."), False
+        detail = f"{type(error).__name__}: {error}"
+        raise stripe.APIConnectionError(  # type: ignore[no-untyped-call]
+            textwrap.fill(message) + f"\n\n(Network error: {detail})",
+            should_retry=retry) from error
+
+    def close(self) -> None:
+        self._pool.clear()
