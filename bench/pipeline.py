@@ -107,6 +107,17 @@ def settled_times(pipeline: Pipeline, invoice_ids: list[str]) -> list[float]:
     return [float(r[0]) for r in rows]
 
 
+def settled_count(pipeline: Pipeline, invoice_ids: list[str]) -> int:
+    """How many of `invoice_ids` have settled: what the driver asks every half second while
+    it waits (a count, not every row: the harness's polling was a sixth of the driver's CPU,
+    counted in the figures as the system's)."""
+    with pipeline.runtime.deps.uow_factory() as uow:
+        return int(uow.session.execute(text(  # type: ignore[attr-defined]
+            "SELECT count(DISTINCT invoice_id) FROM payment_attempts "
+            "WHERE invoice_id = ANY(:ids) AND status IN ('succeeded', 'awaiting_transfer')"),
+            {"ids": invoice_ids}).scalar_one())
+
+
 def run_batch(pipeline: Pipeline, count: int, label: str, timeout: float,
               meter: CpuMeter | None = None) -> dict[str, float]:
     invoice_ids = pipeline.seed(count, MIX)
@@ -114,7 +125,7 @@ def run_batch(pipeline: Pipeline, count: int, label: str, timeout: float,
     started = time.time()
     pipeline.route(invoice_ids)
     finished = pipeline.sweep_until(
-        lambda: len(settled_times(pipeline, invoice_ids)) >= len(invoice_ids),
+        lambda: settled_count(pipeline, invoice_ids) >= len(invoice_ids),
         timeout=timeout, every=0.5)
     times = sorted(settled_times(pipeline, invoice_ids))
     if meter and cpu_before:

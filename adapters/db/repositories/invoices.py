@@ -51,8 +51,10 @@ _ATTEMPTS = table_of(PaymentAttemptRow)
 _BY_ID = _ALL.where(_C.id == bindparam("invoice_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
 _ACCOUNTS = table_of(AccountRow)
+_INVOICE_ACCOUNT = mappers.Joined((_INVOICES, "i_"), (_ACCOUNTS, "c_"))
+_INVOICE_ATTEMPT_ACCOUNT = mappers.Joined((_INVOICES, "i_"), (_ATTEMPTS, "a_"), (_ACCOUNTS, "c_"))
 _INVOICE_AND_ACCOUNT = (
-    select(*mappers.prefixed(_INVOICES, "i_"), *mappers.prefixed(_ACCOUNTS, "c_"))
+    select(*_INVOICE_ACCOUNT.columns)
     .select_from(_INVOICES.join(_ACCOUNTS, _ACCOUNTS.c.id == _C.account_id)))
 _WITH_ACCOUNT = _INVOICE_AND_ACCOUNT.where(_C.id == bindparam("invoice_id"))
 
@@ -66,8 +68,7 @@ def _many_with_account(dialect: str) -> Select[Any]:
 #: order of `of` is the order PostgreSQL locks them in: invoice, then attempt (see
 #: LockedAttempt). SQLite has no row locks; its writers are serialised by BEGIN IMMEDIATE.
 _WITH_ATTEMPT = (
-    select(*mappers.prefixed(_INVOICES, "i_"), *mappers.prefixed(_ATTEMPTS, "a_"),
-           *mappers.prefixed(_ACCOUNTS, "c_"))
+    select(*_INVOICE_ATTEMPT_ACCOUNT.columns)
     .select_from(_INVOICES.join(_ATTEMPTS, _ATTEMPTS.c.invoice_id == _C.id)
                  .join(_ACCOUNTS, _ACCOUNTS.c.id == _ATTEMPTS.c.account_id)))
 _WITH_ATTEMPT_LOCKED = (_WITH_ATTEMPT.where(_ATTEMPTS.c.id == bindparam("attempt_id"))
@@ -306,16 +307,17 @@ class SqlInvoiceRepository:
 
 
 def _invoice_and_account(row: Row[Any]) -> tuple[Invoice, Account]:
-    """The invoice (without lines) and account of a row selected with `prefixed` "i_", "c_"."""
-    return (mappers.invoice_from_rows(mappers.Prefixed(row, "i_"), None),
-            mappers.account_from_row(mappers.Prefixed(row, "c_")))
+    """The invoice (without lines) and account of a row of `_INVOICE_AND_ACCOUNT`."""
+    invoice, account = _INVOICE_ACCOUNT.split(row)
+    return mappers.invoice_from_rows(invoice, None), mappers.account_from_row(account)
 
 
 def _locked(row: Row[Any]) -> LockedAttempt:
-    """A row selected with `prefixed` "i_", "a_", "c_" as a LockedAttempt."""
-    invoice, account = _invoice_and_account(row)
-    return LockedAttempt(invoice=invoice, account=account,
-                         attempt=mappers.attempt_from_row(mappers.Prefixed(row, "a_")))
+    """A row of `_WITH_ATTEMPT` as a LockedAttempt."""
+    invoice, attempt, account = _INVOICE_ATTEMPT_ACCOUNT.split(row)
+    return LockedAttempt(invoice=mappers.invoice_from_rows(invoice, None),
+                         account=mappers.account_from_row(account),
+                         attempt=mappers.attempt_from_row(attempt))
 
 
 def _minor(amount: Money | None) -> int | None:
