@@ -9,7 +9,16 @@ from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Executable, Index, Table, any_, bindparam
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Executable,
+    Index,
+    Table,
+    any_,
+    bindparam,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -59,8 +68,9 @@ class _Statement:
     statement: Executable
     rows: list[dict[str, Any]] = field(default_factory=list)
     one_each: bool = False
-    #: Told, once sent, the RETURNING values of the rows inserted (insert_unless_exists).
+    #: Told, once sent, what `find` says of the rows sent (insert_later_unless_exists).
     told: list[Callable[[set[Any]], None]] = field(default_factory=list)
+    find: Callable[[list[dict[str, Any]]], set[Any]] | None = None
 
 
 @dataclass
@@ -74,7 +84,8 @@ class _Held:
 
 def run_later(session: Session, statement: Executable, params: dict[str, Any], *,
               row: Hashable, one_each: bool = False,
-              told: Callable[[set[Any]], None] | None = None) -> None:
+              told: Callable[[set[Any]], None] | None = None,
+              find: Callable[[list[dict[str, Any]]], set[Any]] | None = None) -> None:
     """Hold a write back until the session's next statement or commit, then send it with
     the others of the same statement as one executemany (which psycopg pipelines and
     SQLAlchemy runs in one execution context). For writes nobody reads the result of now:
@@ -82,15 +93,15 @@ def run_later(session: Session, statement: Executable, params: dict[str, Any], *
 
     `statement` must be one object reused (a module constant or cached), `row` names what it
     writes (table, id). `one_each`: an UPDATE of a row the caller holds locked, so it must
-    touch one row; fewer raise HeldWriteMissed when sent. `told(returned)`: called when
-    sent with the RETURNING values of all its statement's rows (insert … returning).
+    touch one row; fewer raise HeldWriteMissed when sent. `told(found)`: called when sent
+    with what `find(rows)` answers for all its statement's rows (which keys are there).
     Open savepoints with `savepoint`, which sends what is held first."""
     held: _Held = session.info.setdefault(_HELD, _Held())
     key = id(statement)
     if held.rows.get(row, key) != key:
         send_held(session)
         held = session.info.setdefault(_HELD, _Held())
-    one = held.statements.setdefault(key, _Statement(statement, one_each=one_each))
+    one = held.statements.setdefault(key, _Statement(statement, one_each=one_each, find=find))
     if one.rows and params.keys() != one.rows[0].keys():
         # An executemany is compiled from its first parameter set: other keys would be lost.
         raise ValueError(f"held parameters {sorted(params)} differ from "
@@ -108,6 +119,8 @@ def send_held(session: OrmSession) -> None:
         return
     connection = session.connection()
     for one in held.statements.values():
+        # Rows whose keys were there before the insert were not inserted by it.
+        before = one.find(one.rows) if one.told and one.find is not None else set()
         try:
             result = connection.execute(one.statement, one.rows)
         except Exception as error:
@@ -115,10 +128,10 @@ def send_held(session: OrmSession) -> None:
         if one.one_each and result.rowcount != len(one.rows):
             raise HeldWriteMissed(f"{len(one.rows)} held updates touched {result.rowcount} "
                                   f"rows: {one.statement}")
-        if one.told:
-            returned = set(result.scalars())
+        if one.told and one.find is not None:
+            inserted = one.find(one.rows) - before
             for tell in one.told:
-                tell(returned)
+                tell(inserted)
 
 
 def drop_held(session: OrmSession) -> None:
@@ -190,14 +203,30 @@ def insert_unless_exists(session: Session, table: Table, values: dict[str, Any],
 
 def insert_many_unless_exists(session: Session, table: Table,
                               rows: Sequence[dict[str, Any]]) -> list[Any]:
-    """`insert_unless_exists` for many rows: the primary keys of those inserted. Run as one
-    executemany of the cached statement, which SQLAlchemy sends as multi-row INSERTs
-    ("insertmanyvalues"); a `.values([...])` statement is compiled anew for every batch,
-    which cost more than the insert (48 ms for 50 attempts)."""
+    """`insert_unless_exists` for many rows: the primary keys of those inserted.
+
+    One executemany of the cached statement without RETURNING, which psycopg sends
+    pipelined as one prepared statement, between two reads of which keys are there. With
+    RETURNING, SQLAlchemy sends a batch as one multi-row INSERT ("insertmanyvalues") whose
+    text psycopg parses anew every time (over 50 parameters it caches none): that parse
+    cost more than the insert."""
     if not rows:
         return []
-    statement = _insert_unless_exists(session.get_bind().dialect.name, table, None)
-    return list(run(session, statement, list(rows)).scalars())
+    keys = [row[_key_of(table)] for row in rows]
+    before = _present(session, table, keys)
+    run(session, _insert_unless_exists(dialect_of(session), table, None, returning=False),
+        list(rows))
+    return sorted(_present(session, table, keys) - before)
+
+
+def _key_of(table: Table) -> str:
+    [key] = [column.name for column in table.primary_key.columns]
+    return key
+
+
+def _present(session: Session, table: Table, keys: Sequence[Any]) -> set[Any]:
+    column = table.c[_key_of(table)]
+    return set(run(session, select(column).where(among(session, column, keys))).scalars())
 
 
 def insert_later_unless_exists(session: Session, table: Table, values: dict[str, Any], *,
@@ -205,23 +234,23 @@ def insert_later_unless_exists(session: Session, table: Table, values: dict[str,
                                inserted: Callable[[bool], None]) -> None:
     """`insert_unless_exists`, held back (`run_later`): `inserted(True/False)` is called
     when it is sent, before the commit."""
-    statement = _insert_unless_exists(session.get_bind().dialect.name, table,
-                                      tuple(conflict_on))
-    [key] = [column.name for column in table.primary_key.columns]
+    statement = _insert_unless_exists(dialect_of(session), table, tuple(conflict_on),
+                                      returning=False)
+    key = _key_of(table)
     run_later(session, statement, values, row=(table.name, values[key]),
-              told=lambda returned: inserted(values[key] in returned))
+              told=lambda new: inserted(values[key] in new),
+              find=lambda rows: _present(session, table, [row[key] for row in rows]))
 
 
 @functools.cache
-def _insert_unless_exists(dialect: str, table: Table,
-                          conflict_on: tuple[str, ...] | None) -> Executable:
+def _insert_unless_exists(dialect: str, table: Table, conflict_on: tuple[str, ...] | None,
+                          *, returning: bool = True) -> Executable:
     # Built once per table: building and hashing the statement costs more than running it.
     build = pg_insert if dialect == "postgresql" else sqlite_insert
-    return (build(table)
-            .on_conflict_do_nothing(index_elements=None if conflict_on is None
-                                    else list(conflict_on))
-            # rowcount is unreliable with RETURNING (PostgreSQL adds it for serial keys).
-            .returning(*table.primary_key.columns))
+    statement = build(table).on_conflict_do_nothing(
+        index_elements=None if conflict_on is None else list(conflict_on))
+    # rowcount is unreliable with RETURNING (PostgreSQL adds it for serial keys).
+    return statement.returning(*table.primary_key.columns) if returning else statement
 
 
 def violates(error: IntegrityError, constraint: Index | ColumnCollectionConstraint) -> bool:
