@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
+import urllib3
 from gocardless_pro import errors, services
 from gocardless_pro.api_client import ApiClient
 from gocardless_pro.rate_limit import update_rate_limit
 from tenacity import RetryCallState
 from tenacity.wait import wait_base
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 
-from adapters.http_sessions import ThreadSessions
+from adapters.http_sessions import provider_pool
 
 #: Errors after which the same request (same idempotency key) may simply be sent again.
 TRANSIENT: tuple[type[BaseException], ...] = (
@@ -36,49 +39,80 @@ def _seconds(value: str | None) -> float | None:
         return None  # an HTTP date: rare, and the fallback backoff is fine for it
 
 
+class PoolResponse:
+    """What the SDK reads of a `requests.Response` (status, headers, body), of a urllib3
+    response read whole."""
+
+    def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
+        self.status_code = response.status
+        self.headers = response.headers  # case-insensitive, as requests' are
+        self.content: bytes = response.data
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)  # a ValueError when it is not JSON, as requests'
+
+
 class RetryAfterApiClient(ApiClient):  # type: ignore[misc]  # the SDK is untyped
     """The SDK's client, keeping a 429's `Retry-After` on the exception it raises, and
-    sending on a kept-alive session per thread.
+    sending through a kept-alive urllib3 pool.
 
     The SDK drops the response once it has built the exception; the header is the only place
     GoCardless says how long to back off. Its own get/post/put/delete call `requests.get`
     and the like, which open a new connection for every request (adapters/http_sessions.py);
-    these are the same requests, built the SDK's way, on one session per thread.
+    these are the same requests, built the SDK's way (its URL, headers and JSON body), sent
+    on the pool; network faults are raised as the `requests` errors they were before.
     """
 
     def __init__(self, base_url: str, access_token: str, timeout: float) -> None:
         super().__init__(base_url, access_token, timeout=timeout)
-        self._sessions = ThreadSessions(base_url)
+        self._pool = provider_pool(base_url)
+        self._pool_timeout = urllib3.Timeout(connect=timeout, read=timeout)
 
-    def _send(self, method: str, path: str, headers: dict[str, str] | None,
-              **kwargs: Any) -> requests.Response:
-        response = self._sessions.get().request(
-            method, self._url_for(path), headers=self._headers(headers), timeout=self.timeout,
-            **kwargs)
+    def _send(self, method: str, path: str, headers: dict[str, str] | None, *,
+              params: dict[str, Any] | None = None, data: str | None = None) -> PoolResponse:
+        url = self._url_for(path)
+        if params:  # as requests encodes them: None values left out
+            query = urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
+            url = f"{url}{'&' if '?' in url else '?'}{query}"
+        try:
+            sent = self._pool.request(method, url, headers=self._headers(headers), body=data,
+                                      timeout=self._pool_timeout, retries=False,
+                                      redirect=False)
+        except NewConnectionError as error:  # refused, unreachable (a ConnectTimeoutError too)
+            raise requests.exceptions.ConnectionError(str(error)) from error
+        except (ConnectTimeoutError, ReadTimeoutError) as error:
+            raise requests.exceptions.Timeout(str(error)) from error
+        except urllib3.exceptions.HTTPError as error:
+            raise requests.exceptions.ConnectionError(str(error)) from error
+        response = PoolResponse(sent)
         self._handle_errors(response)
         return response
 
     @update_rate_limit  # type: ignore[untyped-decorator]
     def get(self, path: str, params: dict[str, Any] | None = None,
-            headers: dict[str, str] | None = None) -> requests.Response:
+            headers: dict[str, str] | None = None) -> PoolResponse:
         return self._send("GET", path, headers, params=params)
 
     @update_rate_limit  # type: ignore[untyped-decorator]
     def post(self, path: str, body: Any, headers: dict[str, str] | None = None,
-             ) -> requests.Response:
+             ) -> PoolResponse:
         return self._send("POST", path, headers, data=json.dumps(body))
 
     @update_rate_limit  # type: ignore[untyped-decorator]
     def put(self, path: str, body: Any, headers: dict[str, str] | None = None,
-            ) -> requests.Response:
+            ) -> PoolResponse:
         return self._send("PUT", path, headers, data=json.dumps(body))
 
     @update_rate_limit  # type: ignore[untyped-decorator]
     def delete(self, path: str, body: Any, headers: dict[str, str] | None = None,
-               ) -> requests.Response:
+               ) -> PoolResponse:
         return self._send("DELETE", path, headers, data=json.dumps(body))
 
-    def _handle_errors(self, response: requests.Response) -> None:
+    def _handle_errors(self, response: PoolResponse) -> None:
         try:
             super()._handle_errors(response)
         except errors.RateLimitError as exc:

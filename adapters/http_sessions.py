@@ -1,25 +1,29 @@
-"""HTTP sessions for the provider SDKs: kept alive per thread, their environment read once.
+"""HTTP for the provider SDKs: kept-alive connections, the environment read once.
 
-Both SDKs talk through `requests`. Left to itself, `requests` costs a provider call more than
-the call's own work here:
+Both SDKs talk through `requests` by default. Left to itself, `requests` costs a provider call
+more than the call's own work here:
 - `gocardless_pro` sends every request through `requests.post(...)`: a new Session, so a new
   TCP (and, in production, TLS) connection per call;
 - every request of a Session that trusts the environment walks `os.environ` for proxies and
-  CA bundles and looks for a `.netrc`, again on each call (a fifth of a card charge's CPU).
+  CA bundles and looks for a `.netrc`, again on each call (a fifth of a card charge's CPU);
+- a Session's own per-request work (merging settings, hooks, cookies, a PreparedRequest and a
+  Response) costs more than the urllib3 send beneath it.
 
-`ThreadSessions(base_url)` reads those settings once, for the one base URL a gateway talks to
-(so NO_PROXY still applies), and then stops trusting the environment: the proxy a deployment
-sets when the process starts is honoured, one changed while it runs is not (it never was for
-the SDKs' other settings either). `ThreadSessions` keeps one such session per thread, as the
-Stripe SDK does with its own: a Session's connection pool is not shared across threads.
+So both gateways send through one urllib3 pool each (`provider_pool`: thread-safe, kept-alive
+connections), with the proxy, CA bundle and client certificate the environment names for
+their base URL when they are built (so NO_PROXY still applies): one changed while the process
+runs is not seen (it never was for the SDKs' other settings either).
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
+import certifi
 import requests
+import urllib3
 
 
 @dataclass(frozen=True)
@@ -35,26 +39,26 @@ class EnvironmentSettings:
         found = requests.Session().merge_environment_settings(base_url, {}, None, None, None)
         return cls(proxies=dict(found["proxies"]), verify=found["verify"], cert=found["cert"])
 
-    def session(self) -> requests.Session:
-        """A Session with these settings that does not look at the environment again."""
-        session = requests.Session()
-        session.proxies.update(self.proxies)
-        session.verify = self.verify
-        session.cert = self.cert
-        session.trust_env = False  # also skips the per-request .netrc lookup
-        return session
 
-
-class ThreadSessions:
-    """One pinned session per thread, made on the thread's first call, with the environment
-    as it was when this was built (when the gateway was)."""
-
-    def __init__(self, base_url: str) -> None:
-        self.settings = EnvironmentSettings.read(base_url)
-        self._local = threading.local()
-
-    def get(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = self.settings.session()
-        return session
+def provider_pool(base_url: str, *, ca_certs: str | None = None,
+                  pool_size: int = 128) -> urllib3.PoolManager:
+    """A urllib3 pool for `base_url` with the environment's settings for it, read now:
+    its proxy (a ProxyManager), CA bundle (unless `ca_certs`, e.g. the Stripe SDK's own),
+    client certificate. `pool_size` connections kept alive per host (one per thread that
+    calls at once: the provider pool's)."""
+    settings = EnvironmentSettings.read(base_url)
+    options: dict[str, Any] = {"maxsize": pool_size, "block": False}
+    verify = settings.verify
+    if verify is False:
+        options["cert_reqs"] = "CERT_NONE"
+    else:
+        options["cert_reqs"] = "CERT_REQUIRED"
+        options["ca_certs"] = ca_certs or (verify if isinstance(verify, str)
+                                           else certifi.where())
+    if isinstance(settings.cert, str):
+        options["cert_file"] = settings.cert
+    elif settings.cert:
+        options["cert_file"], options["key_file"] = settings.cert
+    scheme = urlsplit(base_url).scheme or "https"
+    proxy = settings.proxies.get(scheme) or settings.proxies.get("all")
+    return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)

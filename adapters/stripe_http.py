@@ -15,7 +15,6 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 import stripe
 import urllib3
@@ -29,7 +28,7 @@ from urllib3.exceptions import (
     SSLError,
 )
 
-from adapters.http_sessions import EnvironmentSettings
+from adapters.http_sessions import provider_pool
 
 #: What urllib3 raises when no answer came: the call may be sent again (same idempotency key).
 _NO_ANSWER = (ConnectTimeoutError, ReadTimeoutError, NewConnectionError, ProtocolError,
@@ -41,15 +40,9 @@ class Urllib3Client(stripe.HTTPClient):
 
     def __init__(self, api_base: str, *, timeout: float, pool_size: int = 128) -> None:
         super().__init__()
-        scheme = urlsplit(api_base).scheme or "https"
-        proxies = EnvironmentSettings.read(api_base).proxies
-        proxy = proxies.get(scheme) or proxies.get("all")
-        options: dict[str, Any] = {
-            # One kept-alive connection per thread that calls at once (the provider pool).
-            "maxsize": pool_size, "block": False,
-            "cert_reqs": "CERT_REQUIRED", "ca_certs": stripe.ca_bundle_path}
-        self._pool: urllib3.PoolManager = (urllib3.ProxyManager(proxy, **options) if proxy
-                                           else urllib3.PoolManager(**options))
+        # The SDK's own CA bundle, as its clients verify Stripe with.
+        self._pool = provider_pool(api_base, ca_certs=stripe.ca_bundle_path,
+                                   pool_size=pool_size)
         self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
 
     def request(self, method: str, url: str, headers: Mapping[str, str] | None,

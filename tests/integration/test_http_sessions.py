@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -116,17 +117,23 @@ def test_requests_of_one_thread_share_one_connection(serve: Any, gateway_for: An
     assert len({port for port, _ in server.seen}) == 1
 
 
-def test_gocardless_threads_do_not_share_a_connection(serve: Any) -> None:
-    # Given one gateway used by two threads (a Session's pool is not for several threads)
-    server = serve(PAYMENT)
-    gateway = _gocardless(server.url)
-    threads = [threading.Thread(target=gateway.payment_status, kwargs={"provider_ref": "PM1"})
-               for _ in range(2)]
-    for thread in threads:
-        thread.start()
-        thread.join()
-    # Then each thread came on a connection of its own
-    assert len({port for port, _ in server.seen}) == 2
+@pytest.mark.parametrize("gateway_for", [_gocardless, _stripe], ids=["gocardless", "stripe"])
+def test_threads_calling_at_once_share_the_pool_safely(serve: Any, gateway_for: Any) -> None:
+    # Given one gateway called by four threads at once, three calls each
+    server = serve(_body_for(gateway_for))
+    gateway = gateway_for(server.url)
+    start = threading.Barrier(4)
+
+    def three(_: int) -> list[object]:
+        start.wait()
+        return [_ask(gateway) for _ in range(3)]
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = [answer for some in pool.map(three, range(4)) for answer in some]
+    # Then every call was answered, on at most one connection per thread
+    assert len(answers) == len(server.seen) == 12
+    assert all(isinstance(answer, Pending | NotFound) for answer in answers)
+    assert len({port for port, _ in server.seen}) <= 4
 
 
 @pytest.mark.parametrize("gateway_for", [_gocardless, _stripe], ids=["gocardless", "stripe"])
