@@ -68,7 +68,7 @@ class _Statement:
     statement: Executable
     rows: list[dict[str, Any]] = field(default_factory=list)
     one_each: bool = False
-    #: Told, once sent, what `find` says of the rows sent (insert_later_unless_exists).
+    #: Told, once sent, the keys `find` finds after the write and not before it.
     told: list[Callable[[set[Any]], None]] = field(default_factory=list)
     find: Callable[[list[dict[str, Any]]], set[Any]] | None = None
 
@@ -93,8 +93,9 @@ def run_later(session: Session, statement: Executable, params: dict[str, Any], *
 
     `statement` must be one object reused (a module constant or cached), `row` names what it
     writes (table, id). `one_each`: an UPDATE of a row the caller holds locked, so it must
-    touch one row; fewer raise HeldWriteMissed when sent. `told(found)`: called when sent
-    with what `find(rows)` answers for all its statement's rows (which keys are there).
+    touch one row; fewer raise HeldWriteMissed when sent. `told(new)`: called when sent
+    with the keys of its statement's rows that `find(rows)` finds after the write and did
+    not before it (the rows it inserted).
     Open savepoints with `savepoint`, which sends what is held first."""
     held: _Held = session.info.setdefault(_HELD, _Held())
     key = id(statement)
