@@ -17,9 +17,10 @@ runs is not seen (it never was for the SDKs' other settings either).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import certifi
 import requests
@@ -43,8 +44,9 @@ class EnvironmentSettings:
 def provider_pool(base_url: str, *, ca_certs: str | None = None,
                   pool_size: int = 128) -> urllib3.PoolManager:
     """A urllib3 pool for `base_url` with the environment's settings for it, read now:
-    its proxy (a ProxyManager), CA bundle (unless `ca_certs`, e.g. the Stripe SDK's own),
-    client certificate. `pool_size` connections kept alive per host (one per thread that
+    its proxy (a ProxyManager, its credentials sent as requests sends them; a SOCKS one with
+    PySocks installed), CA bundle or directory (unless `ca_certs`, e.g. the Stripe SDK's
+    own), client certificate. `pool_size` connections kept alive per host (one per thread that
     calls at once: the provider pool's)."""
     settings = EnvironmentSettings.read(base_url)
     options: dict[str, Any] = {"maxsize": pool_size, "block": False}
@@ -55,10 +57,26 @@ def provider_pool(base_url: str, *, ca_certs: str | None = None,
         options["cert_reqs"] = "CERT_REQUIRED"
         options["ca_certs"] = ca_certs or (verify if isinstance(verify, str)
                                            else certifi.where())
+        if os.path.isdir(options["ca_certs"]):  # a directory of certificates, as requests
+            options["ca_cert_dir"] = options.pop("ca_certs")
     if isinstance(settings.cert, str):
         options["cert_file"] = settings.cert
     elif settings.cert:
         options["cert_file"], options["key_file"] = settings.cert
     scheme = urlsplit(base_url).scheme or "https"
     proxy = settings.proxies.get(scheme) or settings.proxies.get("all")
-    return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+    if not proxy:
+        return urllib3.PoolManager(**options)
+    parts = urlsplit(proxy)
+    if parts.scheme.startswith("socks"):
+        # As requests: needs PySocks (`pip install urllib3[socks]`); its manager reads the
+        # credentials in the URL itself.
+        from urllib3.contrib.socks import SOCKSProxyManager
+
+        return SOCKSProxyManager(proxy, **options)
+    # urllib3 sends the credentials in a proxy's URL only as a header it is given.
+    credentials = (f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                   if parts.username else None)
+    return urllib3.ProxyManager(
+        proxy, proxy_headers=urllib3.make_headers(proxy_basic_auth=credentials)
+        if credentials else None, **options)

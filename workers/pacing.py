@@ -5,9 +5,12 @@ Redis once per call cost a round trip per call; a batch knows how many calls it 
 it takes slots a few at a time (`take`: at most `chunk`, never more than the calls it has left,
 never more than the limit) and hands them to its calls. A slot is counted in one second of the
 window and is used only within that second: one left over when the second ends is dropped,
-never spent later, so the provider never sees more than the limit in any second. When the
-window has no room for several, the batch asks for one, and waits as before when it has
-none.
+never spent later, so the provider never sees more than the limit in any second. A batch
+whose slots went unused (a slow provider: fewer calls a second than it took) takes half as
+many next time, down to one, so the slots it counts and drops do not keep other batches
+out; when it has used all it took and wants more within the same second, it takes twice as
+many. When the window has no room for several, the batch asks for one, and waits as before
+when it has none.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class Slots(Protocol):
 @dataclass
 class _Held:
     left: int  # calls of this method the batch has not paced yet
+    take: int  # slots to take next time (halved when some went unused, doubled back)
     spare: int = 0  # slots taken and not handed out yet
     second: int | None = None  # the second they are counted in
 
@@ -51,7 +55,8 @@ class BatchPacer:
         self._slots = slots
         self._chunk = max(1, chunk)
         self._clock, self._sleep = clock, sleep
-        self._held = {method: _Held(left=count) for method, count in Counter(calls).items()}
+        self._held = {method: _Held(left=count, take=self._chunk)
+                      for method, count in Counter(calls).items()}
         self._lock = threading.Lock()
         #: Round trips to the shared windows (what taking several at once saves).
         self.asked = 0
@@ -70,17 +75,24 @@ class BatchPacer:
     def _one(self, method: MethodType) -> bool:
         slots = self._slots[method]
         with self._lock:  # the batch's other calls wait here, then use what this one took
-            held = self._held.setdefault(method, _Held(left=0))
-            if held.spare and held.second == int(self._clock()):
+            held = self._held.setdefault(method, _Held(left=0, take=self._chunk))
+            second = int(self._clock())
+            if held.spare and held.second == second:
                 held.spare -= 1
                 held.left -= 1
                 return True
-            want = max(1, min(self._chunk, held.left, slots.limit))
+            if held.spare:
+                # Some went unused when their second ended (a slow provider: the batch makes
+                # fewer calls a second than it took), so they kept other batches out: fewer.
+                held.spare, held.take = 0, max(1, held.take // 2)
+            elif held.second == second:  # all it took this second used, and more wanted
+                held.take = min(self._chunk, held.take * 2)
+            want = max(1, min(held.take, held.left, slots.limit))
             for amount in dict.fromkeys((want, 1)):  # several, else one
                 self.asked += 1
-                second = slots.take(amount)
-                if second is not None:
-                    held.spare, held.second = amount - 1, second
+                counted_in = slots.take(amount)
+                if counted_in is not None:
+                    held.spare, held.second = amount - 1, counted_in
                     held.left -= 1
                     return True
             return False

@@ -86,6 +86,27 @@ def test_a_slot_left_when_its_second_ends_is_not_spent_later(redis_url: str) -> 
     assert pacer.asked == 2
 
 
+def test_a_batch_whose_slots_go_unused_takes_fewer_and_more_again_when_it_keeps_up(
+        redis_url: str) -> None:
+    # Given a batch of 12 calls, taking up to 8 slots at once, whose provider is slow: each
+    # call ends in a later second than the one before (its clock moves a second per call)
+    card = _slots(redis_url, limit=100)
+    now = [time.time() + 10]
+    pacer = BatchPacer({CARD: card}, calls=[CARD] * 12, chunk=8, clock=lambda: now[0])
+    _early_in_a_second()
+    for _ in range(6):
+        with pacer(CARD):
+            now[0] += 1
+    # Then it took 8, then 4, 2, 1, 1, 1: the slots it counted and dropped shrank at once
+    assert _counted(redis_url, card) == 8 + 4 + 2 + 1 + 1 + 1
+    # And when its calls come quickly again (several in one second), it takes more again
+    now[0] = float(int(time.time()))  # the real second the slots are counted in
+    for _ in range(6):
+        with pacer(CARD):
+            pass
+    assert _counted(redis_url, card) == 17 + 2 + 4  # 2, then 4: every one of them used
+
+
 def test_when_the_window_has_no_room_for_several_a_call_takes_one(redis_url: str) -> None:
     card = _slots(redis_url, limit=10)
     _early_in_a_second()

@@ -5,6 +5,7 @@ SDK's urllib3 client answers network faults as the SDK's own clients do."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ class Recorder(ThreadingHTTPServer):
     def __init__(self, body: dict[str, Any]) -> None:
         self.body = json.dumps(body).encode()
         self.seen: list[tuple[int, str]] = []
+        self.proxy_credentials: list[str | None] = []
         super().__init__(("127.0.0.1", 0), _Handler)
 
     @property
@@ -47,6 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         server: Recorder = self.server  # type: ignore[assignment]
         server.seen.append((self.client_address[1], self.requestline))
+        server.proxy_credentials.append(self.headers.get("Proxy-Authorization"))
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
@@ -151,6 +154,18 @@ def test_the_proxy_named_at_start_is_used_and_later_changes_are_not(
     assert isinstance(answer, Pending | NotFound)
     assert [line.split()[1].startswith(provider.url) for _, line in proxy.seen] == [True]
     assert provider.seen == []
+
+
+@pytest.mark.parametrize("gateway_for", [_gocardless, _stripe], ids=["gocardless", "stripe"])
+def test_a_proxys_credentials_in_its_url_are_sent_to_it(
+        serve: Any, monkeypatch: pytest.MonkeyPatch, gateway_for: Any) -> None:
+    # Given a proxy URL with a user and an escaped password, as requests reads it
+    proxy, provider = serve(_body_for(gateway_for)), serve(_body_for(gateway_for))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url.replace("http://", "http://ops:s%40cret@"))
+    # When the gateway calls the provider
+    _ask(gateway_for(provider.url))
+    # Then the proxy was given them (basic auth, unescaped), and the call went through it
+    assert proxy.proxy_credentials == ["Basic " + base64.b64encode(b"ops:s@cret").decode()]
 
 
 @pytest.mark.parametrize("gateway_for", [_gocardless, _stripe], ids=["gocardless", "stripe"])

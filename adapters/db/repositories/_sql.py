@@ -204,7 +204,8 @@ def insert_unless_exists(session: Session, table: Table, values: dict[str, Any],
 
 def insert_many_unless_exists(session: Session, table: Table,
                               rows: Sequence[dict[str, Any]]) -> list[Any]:
-    """`insert_unless_exists` for many rows: the primary keys of those inserted.
+    """`insert_unless_exists` for many rows with new primary keys (fresh ids: a key another
+    transaction commits meanwhile would read as inserted here): the keys of those inserted.
 
     One executemany of the cached statement without RETURNING, which psycopg sends
     pipelined as one prepared statement, between two reads of which keys are there. With
@@ -233,8 +234,9 @@ def _present(session: Session, table: Table, keys: Sequence[Any]) -> set[Any]:
 def insert_later_unless_exists(session: Session, table: Table, values: dict[str, Any], *,
                                conflict_on: Sequence[str],
                                inserted: Callable[[bool], None]) -> None:
-    """`insert_unless_exists`, held back (`run_later`): `inserted(True/False)` is called
-    when it is sent, before the commit."""
+    """`insert_unless_exists` of a row with a new primary key (a fresh id, as for
+    `insert_many_unless_exists`), held back (`run_later`): `inserted(True/False)` is
+    called when it is sent, before the commit."""
     statement = _insert_unless_exists(dialect_of(session), table, tuple(conflict_on),
                                       returning=False)
     key = _key_of(table)
