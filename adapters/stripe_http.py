@@ -48,24 +48,24 @@ class Urllib3Client(stripe.HTTPClient):
     def request(self, method: str, url: str, headers: Mapping[str, str] | None,
                 post_data: Any = None, *, _usage: list[str] | None = None,
                 ) -> tuple[Any, int, Mapping[str, str]]:  # the body as bytes, as requests
-        try:
-            response = self._pool.request(
-                method.upper(), url, headers=dict(headers or {}), body=post_data,
-                timeout=self._timeout, retries=False, redirect=False)
-        except Exception as error:
-            self._handle_request_error(error)
+        response = self._send(method, url, headers, post_data, preload_content=True)
         return response.data, response.status, response.headers
 
     def request_stream(self, method: str, url: str, headers: Mapping[str, str] | None,
                        post_data: Any = None, *, _usage: list[str] | None = None,
                        ) -> tuple[Any, int, Mapping[str, str]]:
+        response = self._send(method, url, headers, post_data, preload_content=False)
+        return response, response.status, response.headers
+
+    def _send(self, method: str, url: str, headers: Mapping[str, str] | None, body: Any, *,
+              preload_content: bool) -> urllib3.BaseHTTPResponse:
         try:
-            response = self._pool.request(
-                method.upper(), url, headers=dict(headers or {}), body=post_data,
-                timeout=self._timeout, retries=False, redirect=False, preload_content=False)
+            return self._pool.request(
+                method.upper(), url, headers=dict(headers or {}), body=body,
+                timeout=self._timeout, retries=False, redirect=False,
+                preload_content=preload_content)
         except Exception as error:
             self._handle_request_error(error)
-        return response, response.status, response.headers
 
     def _handle_request_error(self, error: Exception) -> NoReturn:
         if isinstance(error, SSLError):

@@ -162,10 +162,7 @@ def test_drains_claiming_at_the_same_instant_never_share_a_notice(
         claimed: list[str] = []
         start.wait()
         while True:
-            with with_account() as uow:
-                batch = uow.outbox.claim_unsent(now=AT, until=AT + timedelta(minutes=2),
-                                                limit=7, max_attempts=10)
-                uow.commit()
+            batch = _claim_now(with_account, AT + timedelta(minutes=2), limit=7)
             if not batch:
                 return claimed
             claimed += [n.id for n in batch]
@@ -202,9 +199,11 @@ def test_a_drain_claims_past_the_notices_another_drain_holds_without_waiting(
     assert sorted(n.id for n in held + other) == [f"ntf_{index:03d}" for index in range(10)]
 
 
-def _claim_now(uow_factory: SqlUnitOfWorkFactory, until: datetime) -> list[Notification]:
+def _claim_now(uow_factory: SqlUnitOfWorkFactory, until: datetime,
+               limit: int = 5) -> list[Notification]:
+    """One drain's claim at AT, in a transaction of its own."""
     with uow_factory() as uow:
-        claimed = uow.outbox.claim_unsent(now=AT, until=until, limit=5, max_attempts=10)
+        claimed = uow.outbox.claim_unsent(now=AT, until=until, limit=limit, max_attempts=10)
         uow.commit()
     return claimed
 

@@ -153,18 +153,18 @@ def among(session: Session, column: Any, values: Collection[Any]) -> ColumnEleme
     """`column IN (values)` for the batch reads: on PostgreSQL `column = ANY(:array)`, one
     parameter whatever the count, so the statement's text stays the same and short (psycopg
     parses a long text anew on every execution: 500 placeholders cost more than the query)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         return cast(ColumnElement[bool], column == any_(
             bindparam(None, list(values), type_=ARRAY(column.type))))
     return cast(ColumnElement[bool], column.in_(list(values)))
 
 
-def one_of(dialect: str, column: Any, name: str) -> ColumnElement[bool]:
-    """`column IN (:name)` for a statement built once per dialect and given a list: on
-    PostgreSQL `column = ANY(:name)`, one array parameter. An expanding IN of a batch's 50
-    ids makes the statement's text change with the batch's size and carry 50 parameters,
-    past what psycopg caches the parsing of (its text is split anew on every execution)
-    and what PostgreSQL can keep prepared."""
+def among_param(dialect: str, column: Any, name: str) -> ColumnElement[bool]:
+    """`among` for a statement built once per dialect, the list given as the parameter
+    `name` when it runs: on PostgreSQL `column = ANY(:name)`, one array parameter. An
+    expanding IN of a batch's 50 ids makes the statement's text change with the batch's
+    size and carry 50 parameters, past what psycopg caches the parsing of (its text is
+    split anew on every execution) and what PostgreSQL can keep prepared."""
     if dialect == "postgresql":
         return cast(ColumnElement[bool], column == any_(bindparam(name, type_=ARRAY(column.type))))
     return cast(ColumnElement[bool], column.in_(bindparam(name, expanding=True)))
@@ -197,7 +197,7 @@ def insert_unless_exists(session: Session, table: Table, values: dict[str, Any],
     `conflict_on`, a clash with any unique constraint or index counts (no savepoint needed,
     which saves two round trips in hot paths); other errors (foreign keys…) still raise.
     """
-    statement = _insert_unless_exists(session.get_bind().dialect.name, table,
+    statement = _insert_unless_exists(dialect_of(session), table,
                                       None if conflict_on is None else tuple(conflict_on))
     return run(session, statement, values).first() is not None
 
@@ -214,7 +214,8 @@ def insert_many_unless_exists(session: Session, table: Table,
     cost more than the insert."""
     if not rows:
         return []
-    keys = [row[_key_of(table)] for row in rows]
+    key = _key_of(table)
+    keys = [row[key] for row in rows]
     before = _present(session, table, keys)
     run(session, _insert_unless_exists(dialect_of(session), table, None, returning=False),
         list(rows))

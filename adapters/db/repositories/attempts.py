@@ -28,10 +28,10 @@ from sqlmodel import Session
 from adapters.db import mappers
 from adapters.db.repositories._sql import (
     among,
+    among_param,
     dialect_of,
     insert_many_unless_exists,
     insert_unless_exists,
-    one_of,
     run,
     run_later,
     savepoint,
@@ -65,7 +65,7 @@ _UPDATE = (_TABLE.update()
 
 @functools.cache
 def _of_invoices(dialect: str) -> Select[Any]:
-    return (_ALL.where(one_of(dialect, _C.invoice_id, "invoice_ids"))
+    return (_ALL.where(among_param(dialect, _C.invoice_id, "invoice_ids"))
             .order_by(_C.invoice_id, _C.number, _C.created_at))
 
 

@@ -17,13 +17,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, any_, bindparam, case, func, select, text
+from sqlalchemy import Text, bindparam, case, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from adapters.db.repositories._sql import run, send_held, table_of
+from adapters.db.repositories._sql import among, dialect_of, run, send_held, table_of
 from adapters.db.tables import CallRecordRow, SubscriptionRow
 from domain.usage import CallRecord, ClassUsage, Direction
 
@@ -36,22 +36,10 @@ _STAGING = "call_records_in"
 _DIRECTION_TEXT = {direction: direction.value for direction in Direction}
 
 
-def one_of(column: Any, values: Sequence[str], *, postgres: bool) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL `column = ANY(array)`, ONE parameter: psycopg
-    scans a query's text for placeholders in Python, and a 1,000-parameter IN list cost
-    more to scan than the statement took to run."""
-    if postgres:
-        matches: ColumnElement[bool] = column == any_(
-            bindparam("ids", list(values), type_=ARRAY(Text), unique=True))
-        return matches
-    within: ColumnElement[bool] = column.in_(list(values))
-    return within
-
-
 class SqlCallRecordRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._postgres = session.get_bind().dialect.name == "postgresql"
+        self._postgres = dialect_of(session) == "postgresql"
 
     def lock_subscriptions(self, *, subscription_ids: Sequence[str]) -> set[str]:
         """Which of these subscriptions exist, share-locked until the transaction ends.
@@ -64,8 +52,7 @@ class SqlCallRecordRepository:
         if not subscription_ids:
             return set()
         query = (select(_SUBSCRIPTIONS.c.id)
-                 .where(one_of(_SUBSCRIPTIONS.c.id, sorted(set(subscription_ids)),
-                               postgres=self._postgres))
+                 .where(among(self._session, _SUBSCRIPTIONS.c.id, sorted(set(subscription_ids))))
                  .order_by(_SUBSCRIPTIONS.c.id).with_for_update(read=True))
         return {row[0] for row in run(self._session, query)}
 
@@ -133,7 +120,7 @@ class SqlCallRecordRepository:
                         func.sum(c.duration_seconds),
                         func.sum((c.duration_seconds + 59) // 60))
                  .where(c.invoice_id.is_(None),
-                        one_of(c.subscription_id, subscription_ids, postgres=self._postgres),
+                        among(self._session, c.subscription_id, subscription_ids),
                         c.started_at < before)
                  .group_by(c.subscription_id, c.direction, c.rate_prefix))
         for subscription_id, direction, prefix, seconds, minutes in run(self._session, query):

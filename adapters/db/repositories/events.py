@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from adapters.db.repositories._sql import run, table_of
+from adapters.db.repositories._sql import dialect_of, run, table_of
 from adapters.db.tables import (
     EventDeliveryRow,
     EventSequenceRow,
@@ -157,7 +157,7 @@ class SqlEventRepository:
         if not counts:
             return {}
         accounts = sorted(counts)  # one lock order for every emitter
-        if self._session.get_bind().dialect.name == "postgresql":
+        if dialect_of(self._session) == "postgresql":
             taken = run(self._session, _TAKE_SEQUENCES_PG, {
                 "accounts": accounts, "counts": [counts[a] for a in accounts]})
             return {account_id: int(last) - counts[account_id] + 1 for account_id, last in taken}

@@ -17,9 +17,9 @@ from sqlmodel import Session
 from adapters.db import mappers
 from adapters.db.repositories._sql import (
     among,
+    among_param,
     dialect_of,
     insert_unless_exists,
-    one_of,
     run,
     run_later,
     table_of,
@@ -61,7 +61,7 @@ _WITH_ACCOUNT = _INVOICE_AND_ACCOUNT.where(_C.id == bindparam("invoice_id"))
 
 @functools.cache
 def _many_with_account(dialect: str) -> Select[Any]:
-    return _INVOICE_AND_ACCOUNT.where(one_of(dialect, _C.id, "invoice_ids"))
+    return _INVOICE_AND_ACCOUNT.where(among_param(dialect, _C.id, "invoice_ids"))
 
 
 #: Invoice, attempt and account in one row, the invoice's and attempt's columns locked. The
@@ -79,7 +79,7 @@ _WITH_ATTEMPT_LOCKED = (_WITH_ATTEMPT.where(_ATTEMPTS.c.id == bindparam("attempt
 #: sharing invoices wait for each other instead of deadlocking.
 @functools.cache
 def _with_attempts_locked(dialect: str) -> Select[Any]:
-    return (_WITH_ATTEMPT.where(one_of(dialect, _ATTEMPTS.c.id, "attempt_ids"))
+    return (_WITH_ATTEMPT.where(among_param(dialect, _ATTEMPTS.c.id, "attempt_ids"))
             .order_by(_C.account_id, _C.issued_on, _C.period_start, _C.number, _C.id,
                       _ATTEMPTS.c.id)
             .with_for_update(of=[_INVOICES, _ATTEMPTS]))
@@ -260,7 +260,7 @@ class SqlInvoiceRepository:
         return found
 
     def next_sequence(self, *, issuer: str, year: int) -> int:
-        dialect = self._session.get_bind().dialect.name
+        dialect = dialect_of(self._session)
         build = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = (build(_SEQUENCES).values(issuer=issuer, year=year, last_value=1)
                      .on_conflict_do_update(index_elements=["issuer", "year"],
@@ -271,7 +271,7 @@ class SqlInvoiceRepository:
     def take_sequences(self, *, issuer: str, year: int, count: int) -> int:
         if count < 1:
             raise ValueError("take at least one sequence")
-        dialect = self._session.get_bind().dialect.name
+        dialect = dialect_of(self._session)
         build = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = (build(_SEQUENCES).values(issuer=issuer, year=year, last_value=count)
                      .on_conflict_do_update(index_elements=["issuer", "year"],

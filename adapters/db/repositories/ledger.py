@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from adapters.db import mappers
 from adapters.db.repositories._sql import (
+    dialect_of,
     insert,
     insert_unless_exists,
     run,
@@ -47,7 +48,7 @@ class SqlLedgerRepository:
     def append(self, *, entry: LedgerEntry, dedupe_key: str | None = None) -> None:
         values = mappers.ledger_values(entry, dedupe_key=dedupe_key, now=self._now())
         # Both kinds in one statement (the keyless ones cannot conflict): one executemany.
-        run_later(self._session, _append(self._session.get_bind().dialect.name), values,
+        run_later(self._session, _append(dialect_of(self._session)), values,
                   row=(_TABLE.name, dedupe_key or id(values)))
 
     def add_many(self, *, entries: Sequence[tuple[LedgerEntry, str]]) -> None:
@@ -55,7 +56,7 @@ class SqlLedgerRepository:
             return
         now = self._now()
         # One executemany: psycopg pipelines it (see invoices._ADD_INVOICES).
-        run(self._session, _append(self._session.get_bind().dialect.name),
+        run(self._session, _append(dialect_of(self._session)),
             [mappers.ledger_values(entry, dedupe_key=key, now=now) for entry, key in entries])
 
     def list_for_account(self, *, account_id: str) -> list[LedgerEntry]:

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from adapters.db.repositories._sql import run, table_of
-from adapters.db.repositories.call_records import SqlCallRecordRepository, one_of
+from adapters.db.repositories._sql import among, run, table_of
+from adapters.db.repositories.call_records import SqlCallRecordRepository
 from adapters.db.tables import RateCardDestinationRow, RateCardRow
 from domain.money import Money
 from domain.rate_cards import DestinationRate, RateCard, Rounding
@@ -45,9 +45,8 @@ class SqlRateCardRepository:
         if not subscription_ids:
             return {}
         found: dict[str, set[str]] = {}
-        postgres = self._session.get_bind().dialect.name == "postgresql"
         query = select(_DESTINATIONS.c.subscription_id, _DESTINATIONS.c.prefix).where(
-            one_of(_DESTINATIONS.c.subscription_id, subscription_ids, postgres=postgres))
+            among(self._session, _DESTINATIONS.c.subscription_id, subscription_ids))
         for subscription_id, prefix in run(self._session, query):
             found.setdefault(subscription_id, set()).add(prefix)
         return {key: frozenset(value) for key, value in found.items()}
