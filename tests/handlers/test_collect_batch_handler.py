@@ -10,6 +10,7 @@ attempts claim each attempt once.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -165,8 +166,20 @@ def _a_batch_with_a_mix_of_outcomes(uow_factory: UnitOfWorkFactory,
 
 
 def test_a_batch_with_a_mix_of_outcomes_records_each_one(
-        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     _a_batch_with_a_mix_of_outcomes(uow_factory, clock)
+
+    # and the log has a line of its own for each outcome an operator may act on (two
+    # declines, one unknown), one line counting the batch's, none per routine settlement
+    info = [r for r in caplog.records if r.levelno >= logging.INFO
+            and r.name in ("paycollect.payments", "paycollect.collection")]
+    events = [r.__dict__["status"] for r in info if r.msg.startswith("payment event")]
+    assert sorted(events) == [AttemptStatus.FAILED, AttemptStatus.FAILED,
+                              AttemptStatus.UNKNOWN]
+    assert [r.getMessage() for r in info if r.msg.startswith("recorded")] == [
+        "recorded 6 outcomes: failed 2, succeeded 3, unknown 1"]
 
 
 def test_a_batch_with_a_mix_of_outcomes_records_each_one_on_the_fakes(

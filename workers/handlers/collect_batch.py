@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
@@ -208,7 +209,7 @@ def record_outcomes(deps: Deps, outcomes: Sequence[tuple[str, Event]], *,
                 seen.add(one.account.id)
                 decision = apply_event(uow, deps, attempt_id=one.attempt.id,
                                        event=by_id[one.attempt.id], after=after,
-                                       locked=one if fresh else None)
+                                       locked=one if fresh else None, in_batch=True)
                 if answer_unchanged and decision.attempt is None:
                     uow.attempts.answered(attempt_id=one.attempt.id, now=deps.clock.now())
                 statuses[one.attempt.id] = decision.status
@@ -218,6 +219,10 @@ def record_outcomes(deps: Deps, outcomes: Sequence[tuple[str, Event]], *,
                       extra={"attempts": len(outcomes)})
         return _record_each(deps, outcomes, answer_unchanged=answer_unchanged)
     after.send(deps)
+    counts = Counter(str(status) if status is not None else "unchanged"
+                     for status in statuses.values())
+    log.info("recorded %d outcomes: %s", len(statuses),
+             ", ".join(f"{status} {count}" for status, count in sorted(counts.items())))
     return statuses
 
 
