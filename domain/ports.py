@@ -11,8 +11,8 @@ In a class with a method named `list`, methods annotated `-> list[...]` come bef
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -139,6 +139,9 @@ class LockedAttempt:
     invoice: Invoice  # without its lines (`stored_charges` set)
     attempt: PaymentAttempt
     account: Account
+    #: The versions of the three rows as locked, opaque to all but the repository (None
+    #: where the store keeps none): `lock_for_attempts(known=…)` compares them.
+    stamp: Hashable | None = field(default=None, compare=False)
 
 
 class InvoiceRepository(Protocol):
@@ -172,10 +175,17 @@ class InvoiceRepository(Protocol):
         ids are left out)."""
         ...
 
-    def lock_for_attempts(self, *, attempt_ids: Collection[str]) -> list[LockedAttempt]:
+    def lock_for_attempts(self, *, attempt_ids: Collection[str],
+                          known: Mapping[str, LockedAttempt] | None = None,
+                          ) -> list[LockedAttempt]:
         """`lock_for_attempt` for many attempts in one round trip (unknown ids are left
         out), locked and returned by account, then in the order renewals lock an account's
-        invoices: two batches sharing attempts never deadlock."""
+        invoices: two batches sharing attempts never deadlock.
+
+        `known`: these attempts as an earlier transaction locked them, by attempt id, with
+        the writes that transaction made to them applied (a claim's). Where the store keeps
+        row versions, an attempt none of whose rows another transaction has written since is
+        returned as known, and only the versions are read; the others are read again."""
         ...
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,

@@ -281,7 +281,10 @@ class FakeInvoiceRepository:
                  for invoice_id in invoice_ids}
         return {invoice_id: pair for invoice_id, pair in found.items() if pair is not None}
 
-    def lock_for_attempts(self, *, attempt_ids: Collection[str]) -> list[LockedAttempt]:
+    def lock_for_attempts(self, *, attempt_ids: Collection[str],
+                          known: Mapping[str, LockedAttempt] | None = None,
+                          ) -> list[LockedAttempt]:
+        # No row versions here: every attempt is read again, `known` or not.
         found = [self.lock_for_attempt(attempt_id=attempt_id) for attempt_id in attempt_ids]
         locked = [one for one in found if one is not None]
         return sorted(locked, key=lambda one: (

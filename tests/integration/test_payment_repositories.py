@@ -310,6 +310,55 @@ def test_a_batch_locks_all_its_attempts_and_the_sweeper_skips_them_instead_of_wa
     assert [a.id for a in not_marked] == ["att_1"]
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(("written", "kept"), [
+    ("UPDATE invoices SET amount_paid_minor = 500 WHERE id = 'inv_2'", [True, False]),
+    # both attempts are the one account's
+    ("UPDATE accounts SET name = 'Renamed' WHERE id = 'acc_1'", [False, False]),
+    ("UPDATE payment_attempts SET provider_ref = 'pi_webhook' WHERE id = 'att_2'",
+     [True, False]),
+], ids=["invoice", "account", "attempt"])
+def test_a_batch_relocked_after_its_claim_reads_again_only_what_was_written_since(
+        invoiced: SqlUnitOfWorkFactory, clock: ManualClock, written: str,
+        kept: list[bool]) -> None:
+    # Given two attempts claimed by a batch (locked, then written by the claim itself)
+    with invoiced() as uow:
+        for n, invoice_id in ((1, "inv_1"), (2, "inv_2")):
+            uow.attempts.add(attempt=an_attempt(id=f"att_{n}", invoice_id=invoice_id,
+                                                status=AttemptStatus.SCHEDULED))
+        uow.commit()
+    with invoiced() as claim:
+        locked = claim.invoices.lock_for_attempts(attempt_ids=["att_1", "att_2"])
+        amounts = {one.attempt.id: one.invoice.amount_due for one in locked}
+        assert claim.attempts.claim_many(amounts=amounts, now=clock.now()) == set(amounts)
+        claim.commit()
+    known = {one.attempt.id: replace(one, attempt=replace(
+        one.attempt, status=AttemptStatus.PROCESSING, updated_at=clock.now()))
+        for one in locked}
+    # and something else writing a row of the second attempt's while the calls ran
+    with invoiced() as other:
+        other.session.execute(text(written))  # type: ignore[attr-defined]
+        other.commit()
+
+    # When the batch locks its attempts again to record their outcomes
+    with invoiced() as record:
+        relocked = record.invoices.lock_for_attempts(attempt_ids=["att_1", "att_2"],
+                                                     known=known)
+        as_stored = record.invoices.lock_for_attempts(attempt_ids=["att_1", "att_2"])
+
+    # Then an attempt none of whose rows was written since is the claim's, not read again;
+    # the others are read as they are now; all are what the store holds
+    assert [one.attempt.id for one in relocked] == ["att_1", "att_2"]
+    assert [one is known[one.attempt.id] for one in relocked] == kept
+    assert relocked == as_stored
+    changed = {"invoice": relocked[1].invoice.amount_paid == eur(500),
+               "account": relocked[1].account.name == "Renamed",
+               "attempt": relocked[1].attempt.provider_ref == "pi_webhook"}
+    assert [what for what, seen in changed.items() if seen] == [
+        next(what for what in changed if what in written.split()[1])]
+
+
 def test_attempts_inserted_and_claimed_in_one_statement_each_skip_what_clashes(
         invoiced: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
     # Given inv_1 with an active attempt

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -63,7 +63,8 @@ def collect_attempts(deps: Deps, *, attempt_ids: Sequence[str], pace: Pace | Non
         return {}
     deadline = time.monotonic() + settings.start_within.total_seconds()
     outcomes = _call_all(deps, claimed, pace=pace, settings=settings, deadline=deadline)
-    return record_outcomes(deps, [(one.attempt.id, outcome) for one, outcome in outcomes])
+    return record_outcomes(deps, [(one.attempt.id, outcome) for one, outcome in outcomes],
+                           claimed={one.attempt.id: one for one in claimed})
 
 
 def collect_attempt(deps: Deps, *, attempt_id: str) -> AttemptStatus | None:
@@ -187,12 +188,15 @@ def call_provider(deps: Deps, *, attempt: PaymentAttempt, account: Account,
 
 
 def record_outcomes(deps: Deps, outcomes: Sequence[tuple[str, Event]], *,
-                    answer_unchanged: bool = False) -> dict[str, AttemptStatus | None]:
+                    answer_unchanged: bool = False,
+                    claimed: Mapping[str, LockedAttempt] | None = None,
+                    ) -> dict[str, AttemptStatus | None]:
     """Every (attempt id, outcome) in one transaction, through apply_event (the one place an
     outcome is applied); if that transaction fails, each outcome in its own, so one bad
     attempt does not leave the others unrecorded. `answer_unchanged`: an outcome that
     changes nothing (a debit still pending) marks its attempt answered (polled again one
-    poll interval from now)."""
+    poll interval from now). `claimed`: the attempts as their claim left them; those whose
+    rows nothing else wrote since are not read again (lock_for_attempts' `known`)."""
     if len(outcomes) == 1:
         return _record_each(deps, outcomes, answer_unchanged=answer_unchanged)
     after = AfterCommit()
@@ -202,7 +206,7 @@ def record_outcomes(deps: Deps, outcomes: Sequence[tuple[str, Event]], *,
         with deps.uow_factory() as uow:
             # Lock the whole batch first, in one statement and one order (see _claim).
             seen: set[str] = set()
-            for one in uow.invoices.lock_for_attempts(attempt_ids=list(by_id)):
+            for one in uow.invoices.lock_for_attempts(attempt_ids=list(by_id), known=claimed):
                 # The row read with the locks serves apply_event unless an earlier outcome
                 # of this batch may have changed its account (then apply_event reads again).
                 fresh = one.account.id not in seen

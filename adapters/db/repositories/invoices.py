@@ -5,13 +5,14 @@ from __future__ import annotations
 import builtins
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, exists, func, literal_column, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import Label
 from sqlmodel import Session
 
 from adapters.db import mappers
@@ -77,12 +78,42 @@ _WITH_ATTEMPT_LOCKED = (_WITH_ATTEMPT.where(_ATTEMPTS.c.id == bindparam("attempt
 #: lock step runs above the sort): by account, then as renewals lock an account's open
 #: invoices (issue date, period start, number), so two batches, or a batch and a renewal,
 #: sharing invoices wait for each other instead of deadlocking.
-@functools.cache
-def _with_attempts_locked(dialect: str) -> Select[Any]:
-    return (_WITH_ATTEMPT.where(among_param(dialect, _ATTEMPTS.c.id, "attempt_ids"))
+#: PostgreSQL's row versions: a row's `xmin` is the transaction that wrote its current
+#: version (a lock leaves it alone), and the locking transaction's own id tells the rows it
+#: writes afterwards (a claim's attempts). Compared by `_unchanged`.
+_STAMP_COLUMNS: list[Label[str]] = [literal_column(f"{table.name}.xmin::text").label(f"s_{prefix}")
+                  for table, prefix in ((_INVOICES, "i"), (_ACCOUNTS, "c"), (_ATTEMPTS, "a"))]
+_OWN_XID: Label[str] = literal_column("pg_current_xact_id()::xid::text").label("s_own")
+
+
+def _in_lock_order(statement: Select[Any], dialect: str) -> Select[Any]:
+    return (statement.where(among_param(dialect, _ATTEMPTS.c.id, "attempt_ids"))
             .order_by(_C.account_id, _C.issued_on, _C.period_start, _C.number, _C.id,
                       _ATTEMPTS.c.id)
             .with_for_update(of=[_INVOICES, _ATTEMPTS]))
+
+
+@functools.cache
+def _with_attempts_locked(dialect: str) -> Select[Any]:
+    if dialect == "postgresql":
+        return _in_lock_order(_WITH_ATTEMPT.add_columns(*_STAMP_COLUMNS, _OWN_XID), dialect)
+    return _in_lock_order(_WITH_ATTEMPT, dialect)
+
+
+#: The same locks, reading only the attempt id and the rows' versions (PostgreSQL).
+_STAMPS_LOCKED = _in_lock_order(
+    select(_ATTEMPTS.c.id, *_STAMP_COLUMNS)
+    .select_from(_INVOICES.join(_ATTEMPTS, _ATTEMPTS.c.invoice_id == _C.id)
+                 .join(_ACCOUNTS, _ACCOUNTS.c.id == _ATTEMPTS.c.account_id)), "postgresql")
+
+
+def _unchanged(known: LockedAttempt, invoice: str, account: str, attempt: str) -> bool:
+    """Whether no transaction but the one that locked `known` wrote its rows since."""
+    if not isinstance(known.stamp, tuple):
+        return False
+    was_invoice, was_account, was_attempt, own = known.stamp
+    return (invoice == was_invoice and account == was_account
+            and attempt in (was_attempt, own))
 
 
 _SEQUENCES = table_of(InvoiceSequenceRow)
@@ -134,11 +165,37 @@ class SqlInvoiceRepository:
         found = (_invoice_and_account(row) for row in rows)
         return {invoice.id: (invoice, account) for invoice, account in found}
 
-    def lock_for_attempts(self, *, attempt_ids: Collection[str]) -> builtins.list[LockedAttempt]:
+    def lock_for_attempts(self, *, attempt_ids: Collection[str],
+                          known: Mapping[str, LockedAttempt] | None = None,
+                          ) -> builtins.list[LockedAttempt]:
         if not attempt_ids:
             return []
-        rows = run(self._session, _with_attempts_locked(dialect_of(self._session)),
+        dialect = dialect_of(self._session)
+        if not known or dialect != "postgresql":
+            return self._locked_rows(attempt_ids, dialect)
+        # A batch's outcomes are recorded on the rows its claim read unless something else
+        # wrote them since (a webhook, an operator): mapping the rows again cost more than
+        # the statement.
+        order: builtins.list[str] = []
+        kept: dict[str, LockedAttempt] = {}
+        for attempt_id, invoice, account, attempt in run(
+                self._session, _STAMPS_LOCKED, {"attempt_ids": builtins.list(attempt_ids)}):
+            order.append(attempt_id)
+            one = known.get(attempt_id)
+            if one is not None and _unchanged(one, invoice, account, attempt):
+                kept[attempt_id] = one
+        stale = [attempt_id for attempt_id in order if attempt_id not in kept]
+        if stale:  # locked above already: this reads them as they are now
+            kept.update((one.attempt.id, one) for one in self._locked_rows(stale, dialect))
+        return [kept[attempt_id] for attempt_id in order if attempt_id in kept]
+
+    def _locked_rows(self, attempt_ids: Collection[str],
+                     dialect: str) -> builtins.list[LockedAttempt]:
+        rows = run(self._session, _with_attempts_locked(dialect),
                    {"attempt_ids": builtins.list(attempt_ids)})
+        if dialect == "postgresql":
+            return [_locked(row, stamp=(row.s_i, row.s_c, row.s_a, row.s_own))
+                    for row in rows]
         return [_locked(row) for row in rows]
 
     def find_for_period(self, *, subscription_id: str, kind: InvoiceKind,
@@ -312,12 +369,12 @@ def _invoice_and_account(row: Row[Any]) -> tuple[Invoice, Account]:
     return mappers.invoice_from_rows(invoice, None), mappers.account_from_row(account)
 
 
-def _locked(row: Row[Any]) -> LockedAttempt:
+def _locked(row: Row[Any], stamp: tuple[str, ...] | None = None) -> LockedAttempt:
     """A row of `_WITH_ATTEMPT` as a LockedAttempt."""
     invoice, attempt, account = _INVOICE_ATTEMPT_ACCOUNT.split(row)
     return LockedAttempt(invoice=mappers.invoice_from_rows(invoice, None),
                          account=mappers.account_from_row(account),
-                         attempt=mappers.attempt_from_row(attempt))
+                         attempt=mappers.attempt_from_row(attempt), stamp=stamp)
 
 
 def _minor(amount: Money | None) -> int | None:
