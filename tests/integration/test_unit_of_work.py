@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-from adapters.db.engine import create_engine, session_factory
+from adapters.db.engine import create_engine, json_from_postgres, session_factory
 from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.accounts import Standing
 from tests.builders import a_subscription, an_account, an_invoice
@@ -126,3 +127,23 @@ def test_a_unit_of_work_that_only_read_keeps_the_connections_prepared_statements
             assert account.standing is Standing.ACTIVE
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_json_documents_read_back_as_stored(engine: Engine) -> None:
+    # Given JSON and JSONB values, empty and not, with text beyond ASCII
+    documents = ["{}", "[]", '{"a": [1, 2.5, null, true], "b": "Zoë €"}', '["x"]', '"s"',
+                 "0", "null"]
+    assert engine.dialect._json_deserializer is json_from_postgres  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        for kind in ("json", "jsonb"):
+            # When PostgreSQL sends them back through the engine's driver
+            read = [connection.execute(text(f"SELECT CAST(:doc AS {kind})"),
+                                       {"doc": doc}).scalar_one() for doc in documents]
+            # Then each is the value json.loads makes of it, and an empty one is a new
+            # object each time (a caller may fill it)
+            assert read == [json.loads(doc) for doc in documents]
+            first = connection.execute(text(f"SELECT CAST('{{}}' AS {kind})")).scalar_one()
+            first["filled"] = True
+            assert connection.execute(text(f"SELECT CAST('{{}}' AS {kind})")).scalar_one() == {}
