@@ -131,7 +131,16 @@ class Invoice:
 
     @property
     def amount_due(self) -> Money:
-        return self.total - self.paid - self.carried
+        # total - paid - carried, without the intermediate amounts (it is asked for a
+        # handful of times per invoice collected); each part must be in the invoice's
+        # currency, as Money's subtraction would insist.
+        charges = self._zero().same_currency(self.charges)
+        minor = charges.minor
+        for part, sign in ((self.previous_amount_due, 1), (self.amount_paid, -1),
+                           (self.amount_carried, -1)):
+            if part is not None:
+                minor += sign * charges.same_currency(part).minor
+        return Money(minor, charges.currency)
 
     @property
     def has_lines(self) -> bool:

@@ -43,7 +43,10 @@ class Money:
         # bool is an int subclass; a True amount is always a bug.
         if type(self.minor) is not int:
             raise TypeError(f"Money.minor must be int, got {type(self.minor).__name__}")
-        check_currency(self.currency)
+        # The common case inline (an amount is made dozens of times per invoice collected);
+        # check_currency says why anything else is refused.
+        if type(self.currency) is not str or self.currency not in CURRENCY_EXPONENTS:
+            check_currency(self.currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -53,7 +56,9 @@ class Money:
     def exponent(self) -> int:
         return CURRENCY_EXPONENTS[self.currency]
 
-    def _same(self, other: object) -> Money:
+    def same_currency(self, other: object) -> Money:
+        """`other`, if it is an amount in this one's currency (else TypeError or
+        CurrencyMismatch)."""
         if not isinstance(other, Money):
             raise TypeError(f"cannot combine Money with {type(other).__name__}")
         if other.currency != self.currency:
@@ -61,10 +66,10 @@ class Money:
         return other
 
     def __add__(self, other: Money) -> Money:
-        return Money(self.minor + self._same(other).minor, self.currency)
+        return Money(self.minor + self.same_currency(other).minor, self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        return Money(self.minor - self._same(other).minor, self.currency)
+        return Money(self.minor - self.same_currency(other).minor, self.currency)
 
     def __neg__(self) -> Money:
         return Money(-self.minor, self.currency)
@@ -77,16 +82,16 @@ class Money:
     __rmul__ = __mul__
 
     def __lt__(self, other: Money) -> bool:
-        return self.minor < self._same(other).minor
+        return self.minor < self.same_currency(other).minor
 
     def __le__(self, other: Money) -> bool:
-        return self.minor <= self._same(other).minor
+        return self.minor <= self.same_currency(other).minor
 
     def __gt__(self, other: Money) -> bool:
-        return self.minor > self._same(other).minor
+        return self.minor > self.same_currency(other).minor
 
     def __ge__(self, other: Money) -> bool:
-        return self.minor >= self._same(other).minor
+        return self.minor >= self.same_currency(other).minor
 
     def is_zero(self) -> bool:
         return self.minor == 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from domain.money import CurrencyMismatch, Money, UnknownCurrency, sum_money
+from tests.builders import an_invoice, eur
 
 
 def test_amounts_in_the_same_currency_add_and_subtract_in_minor_units() -> None:
@@ -33,8 +36,23 @@ def test_a_float_or_a_bool_is_never_an_amount() -> None:
 
 
 def test_an_unknown_currency_is_refused() -> None:
-    with pytest.raises(UnknownCurrency):
-        Money(100, "XXX")
+    for code in ("XXX", "eur", "", None, 978):
+        with pytest.raises(UnknownCurrency):
+            Money(100, code)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("part", ["previous_amount_due", "amount_paid", "amount_carried",
+                                  "stored_charges"])
+def test_what_an_invoice_still_owes_never_mixes_currencies(part: str) -> None:
+    # Given a EUR invoice owing 50.00 - 10.00 paid - 5.00 carried + 20.00 from before
+    invoice = replace(an_invoice(), lines=(), stored_charges=eur(5000),
+                      previous_amount_due=eur(2000), amount_paid=eur(1000),
+                      amount_carried=eur(500))
+    assert invoice.amount_due == eur(5500)
+    assert invoice.amount_due == invoice.total - invoice.paid - invoice.carried
+    # When one of its amounts is in another currency, Then asking what it owes fails
+    with pytest.raises(CurrencyMismatch):
+        _ = replace(invoice, **{part: Money(100, "USD")}).amount_due
 
 
 def test_multiplying_by_a_quantity_keeps_the_currency() -> None:
