@@ -45,9 +45,26 @@ class JsonFormatter(logging.Formatter):
 CHATTY = ("stripe", "httpx", "urllib3", "gocardless_pro")
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+#: The names PAYCOLLECT_LOG_LEVEL takes.
+LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING,
+          "ERROR": logging.ERROR}
+
+
+def level_from_env() -> int:
+    """PAYCOLLECT_LOG_LEVEL (default INFO); anything else stops the worker with a clear
+    error rather than logging at a level nobody asked for."""
+    name = os.environ.get("PAYCOLLECT_LOG_LEVEL", "INFO").strip().upper()
+    if name not in LEVELS:
+        raise ValueError(f"PAYCOLLECT_LOG_LEVEL={name!r}: use one of {', '.join(LEVELS)}")
+    return LEVELS[name]
+
+
+def configure_logging(level: int | None = None) -> None:
     """Attach the id-printing filter (or JSON formatter) to every root handler; adds a stderr
-    handler first if there is none. Safe to call more than once."""
+    handler first if there is none. Safe to call more than once. `level`: the `paycollect`
+    loggers' level (default: PAYCOLLECT_LOG_LEVEL)."""
+    if level is None:
+        level = level_from_env()
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.WARNING,

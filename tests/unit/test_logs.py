@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-from workers.logs import JsonFormatter, KeyValueFilter
+import pytest
+
+from workers.logs import JsonFormatter, KeyValueFilter, configure_logging
 
 
 def a_record(**extra: object) -> logging.LogRecord:
@@ -36,3 +38,24 @@ def test_the_json_format_puts_ids_in_fields() -> None:
     doc = json.loads(JsonFormatter().format(a_record(invoice_id="inv-9")))
     assert (doc["message"], doc["invoice_id"], doc["level"]) == (
         "charged 42.00 EUR", "inv-9", "INFO")
+
+
+@pytest.mark.parametrize(("setting", "level"), [
+    (None, logging.INFO), ("debug", logging.DEBUG), (" WARNING ", logging.WARNING)])
+def test_the_workers_log_level_comes_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch, setting: str | None, level: int) -> None:
+    if setting is None:
+        monkeypatch.delenv("PAYCOLLECT_LOG_LEVEL", raising=False)
+    else:
+        monkeypatch.setenv("PAYCOLLECT_LOG_LEVEL", setting)
+    logger = logging.getLogger("paycollect")
+    monkeypatch.setattr(logger, "level", logger.level)  # restored after the test
+    configure_logging()
+    assert logger.level == level
+
+
+def test_an_unknown_log_level_stops_the_worker_with_a_clear_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYCOLLECT_LOG_LEVEL", "verbose")
+    with pytest.raises(ValueError, match="PAYCOLLECT_LOG_LEVEL='VERBOSE': use one of DEBUG"):
+        configure_logging()
