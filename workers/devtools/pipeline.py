@@ -165,6 +165,8 @@ class Pipeline:
                "GOCARDLESS_RATE_LIMIT_PER_SECOND": "100000",
                "PROVIDER_TIMEOUT_SECONDS": "1", "PROVIDER_ATTEMPTS": "6",
                "PYTHONPATH": str(ROOT), "COLLECT_BATCH_SIZE": str(self.batch_size),
+               # As `paycollect worker --threads`: the provider pool is sized from it.
+               "WORKER_THREADS": str(self.threads),
                # The sweeper here (in this process) presumes an attempt lost after 60 s; a
                # batch's calls must start well inside that (see collect_batch.BatchSettings).
                "STUCK_AFTER_SECONDS": str(self.stuck_after_seconds),
