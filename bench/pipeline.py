@@ -214,9 +214,11 @@ def main() -> None:
 
     threads = args.workers * args.threads
     # A card invoice makes one provider call and a direct debit two (create the payment, then
-    # the status poll standing in for the webhook); a wire none. All run in batches, `pool` at
-    # once per worker thread: the charge and the debit create in collect batches, the polls
-    # in the sweeper's poll batches (a batch smaller than the pool runs them all at once).
+    # the status poll standing in for the webhook); a wire none. All run in batches on each
+    # process's provider pool of threads times `pool` threads: the charge and the debit create in
+    # collect batches, the polls in the sweeper's poll batches. A batch has `pool` calls in
+    # flight and borrows the threads other batches leave idle (up to twice that), so the
+    # pool's size stays the bound: `pool` calls per worker thread.
     pool = min(args.pool, args.batch_size)
     in_batches = (7 * 1 + 2 * 2) / 10
     thread_seconds = 0.2 * in_batches / pool

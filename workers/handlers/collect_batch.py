@@ -39,7 +39,8 @@ Pace = Callable[[Iterable[MethodType]], Callable[[MethodType], AbstractContextMa
 
 @dataclass(frozen=True)
 class BatchSettings:
-    #: Provider calls in flight at once for one batch (BATCH_PROVIDER_CONCURRENCY).
+    #: Provider calls in flight at once for one batch (BATCH_PROVIDER_CONCURRENCY); up to
+    #: twice that on threads the process's other batches leave idle (provider_pool).
     concurrency: int = 8
     #: Threads of the process's provider pool, shared by its batches (WORKER_THREADS times
     #: BATCH_PROVIDER_CONCURRENCY: every worker thread's batch can have its calls in flight).
