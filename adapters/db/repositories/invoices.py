@@ -74,18 +74,19 @@ _WITH_ATTEMPT = (
                  .join(_ACCOUNTS, _ACCOUNTS.c.id == _ATTEMPTS.c.account_id)))
 _WITH_ATTEMPT_LOCKED = (_WITH_ATTEMPT.where(_ATTEMPTS.c.id == bindparam("attempt_id"))
                         .with_for_update(of=[_INVOICES, _ATTEMPTS]))
+#: PostgreSQL's row versions: a row's `xmin` is the transaction that wrote its current
+#: version (a lock leaves it alone), and the locking transaction's own id tells the rows it
+#: writes afterwards (a claim's attempts). Compared by `_unchanged`.
+_STAMP_COLUMNS: list[Label[str]] = [
+    literal_column(f"{table.name}.xmin::text").label(f"s_{prefix}")
+    for table, prefix in ((_INVOICES, "i"), (_ACCOUNTS, "c"), (_ATTEMPTS, "a"))]
+_OWN_XID: Label[str] = literal_column("pg_current_xact_id()::xid::text").label("s_own")
+
+
 #: The same for a batch of attempts. PostgreSQL locks the rows in the ORDER BY's order (the
 #: lock step runs above the sort): by account, then as renewals lock an account's open
 #: invoices (issue date, period start, number), so two batches, or a batch and a renewal,
 #: sharing invoices wait for each other instead of deadlocking.
-#: PostgreSQL's row versions: a row's `xmin` is the transaction that wrote its current
-#: version (a lock leaves it alone), and the locking transaction's own id tells the rows it
-#: writes afterwards (a claim's attempts). Compared by `_unchanged`.
-_STAMP_COLUMNS: list[Label[str]] = [literal_column(f"{table.name}.xmin::text").label(f"s_{prefix}")
-                  for table, prefix in ((_INVOICES, "i"), (_ACCOUNTS, "c"), (_ATTEMPTS, "a"))]
-_OWN_XID: Label[str] = literal_column("pg_current_xact_id()::xid::text").label("s_own")
-
-
 def _in_lock_order(statement: Select[Any], dialect: str) -> Select[Any]:
     return (statement.where(among_param(dialect, _ATTEMPTS.c.id, "attempt_ids"))
             .order_by(_C.account_id, _C.issued_on, _C.period_start, _C.number, _C.id,
