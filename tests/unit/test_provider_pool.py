@@ -14,7 +14,6 @@ import pytest
 from workers.handlers.provider_pool import (
     BORROW_FACTOR,
     ProviderPool,
-    run_windowed,
     shared_pool,
 )
 
@@ -54,7 +53,7 @@ def in_thread(pool: ProviderPool, call: Callable[[str], str], items: list[str], 
               window: int) -> tuple[threading.Thread, list[list[str]]]:
     out: list[list[str]] = []
     thread = threading.Thread(target=lambda: out.append(
-        run_windowed(pool, call, items, window=window)))
+        pool.run(call, items, window=window)))
     thread.start()
     return thread, out
 
@@ -74,7 +73,7 @@ def test_a_batch_alone_borrows_idle_threads_up_to_twice_its_window_and_keeps_the
             in_flight -= 1
         return n * n
 
-    results = run_windowed(ProviderPool(16), call, list(range(20)), window=4)
+    results = ProviderPool(16).run(call, list(range(20)), window=4)
     assert results == [n * n for n in range(20)]
     assert peak == 4 * BORROW_FACTOR
 
@@ -126,7 +125,7 @@ def test_a_failing_call_raises_after_the_others_in_flight_and_stops_new_ones() -
         return n
 
     with pytest.raises(ConnectionError, match="provider down"):
-        run_windowed(ProviderPool(16), call, list(range(10)), window=2)
+        ProviderPool(16).run(call, list(range(10)), window=2)
     # The first ones started (the window and what it borrowed); none after the failure
     assert sorted(started)[:2] == [0, 1]
     assert len(started) <= 2 * BORROW_FACTOR
@@ -138,7 +137,7 @@ def test_every_batch_shares_the_processs_threads() -> None:
         return threading.current_thread().name
 
     pool = shared_pool(3)
-    first = set(run_windowed(pool, thread_name, list(range(9)), window=3))
-    second = set(run_windowed(shared_pool(3), thread_name, list(range(9)), window=3))
+    first = set(pool.run(thread_name, list(range(9)), window=3))
+    second = set(shared_pool(3).run(thread_name, list(range(9)), window=3))
     assert shared_pool(3) is pool
     assert len(first | second) <= 3

@@ -27,7 +27,7 @@ from domain.payments import AttemptStatus, Event, PaymentAttempt
 from domain.ports import LockedAttempt
 from workers.handlers.apply import AfterCommit, apply_event, record_event
 from workers.handlers.deps import Deps
-from workers.handlers.provider_pool import run_windowed, shared_pool
+from workers.handlers.provider_pool import shared_pool
 
 log = logging.getLogger("paycollect.collection")
 
@@ -146,8 +146,7 @@ def _call_all(deps: Deps, claimed: list[LockedAttempt], *, pace: Pace | None,
              extra={"method": claimed[0].attempt.method.value})
     if len(claimed) == 1 or settings.concurrency <= 1:
         return [call(one) for one in claimed]
-    return run_windowed(shared_pool(settings.pool_threads), call, claimed,
-                        window=settings.concurrency)
+    return shared_pool(settings.pool_threads).run(call, claimed, window=settings.concurrency)
 
 
 def _outcome_of(deps: Deps, one: LockedAttempt) -> Outcome:

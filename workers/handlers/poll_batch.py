@@ -21,7 +21,7 @@ from domain.payments import AttemptStatus, Event, PaymentAttempt
 from workers.handlers.collect_batch import BatchSettings, Pace, record_outcomes
 from workers.handlers.collection import poll, reconcile_attempt
 from workers.handlers.deps import Deps
-from workers.handlers.provider_pool import run_windowed, shared_pool
+from workers.handlers.provider_pool import shared_pool
 
 log = logging.getLogger("paycollect.collection")
 
@@ -72,8 +72,7 @@ def _poll_all(deps: Deps, pending: list[PaymentAttempt], *, pace: Pace | None,
             return None  # provider unreachable: the sweeper asks again when it was due to
         return attempt.id, found
 
-    answers = run_windowed(shared_pool(settings.pool_threads), ask, pending,
-                           window=settings.concurrency)
+    answers = shared_pool(settings.pool_threads).run(ask, pending, window=settings.concurrency)
     return [answer for answer in answers if answer is not None]
 
 

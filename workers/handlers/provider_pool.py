@@ -33,7 +33,7 @@ _RECHECK_SECONDS = 0.5
 
 class ProviderPool:
     """`threads` provider-call threads and how many of them are busy, shared by the
-    process's batches (`run_windowed`)."""
+    process's batches (`run`)."""
 
     def __init__(self, threads: int) -> None:
         self.threads = threads
@@ -60,7 +60,9 @@ class ProviderPool:
             self._changed.notify_all()
 
     def run(self, call: Callable[[_T], _R], items: Sequence[_T], *, window: int) -> list[_R]:
-        """See `run_windowed`."""
+        """`call` on each item: `window` at once, up to BORROW_FACTOR times that while the
+        pool has idle threads; the results in item order. A call that raises raises here,
+        once the calls in flight have ended (no new one starts after it)."""
         window = max(1, window)
         results: dict[int, _R] = {}
         waiting = list(enumerate(items))
@@ -104,12 +106,4 @@ def shared_pool(threads: int) -> ProviderPool:
         return pool
 
 
-def run_windowed(pool: ProviderPool, call: Callable[[_T], _R], items: Sequence[_T], *,
-                 window: int) -> list[_R]:
-    """`call` on each item on `pool`: `window` at once, up to BORROW_FACTOR times that while
-    the pool has idle threads; the results in item order. A call that raises raises here,
-    once the calls in flight have ended (no new one starts after it)."""
-    return pool.run(call, items, window=window)
-
-
-__all__ = ["BORROW_FACTOR", "ProviderPool", "run_windowed", "shared_pool"]
+__all__ = ["BORROW_FACTOR", "ProviderPool", "shared_pool"]
