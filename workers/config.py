@@ -103,7 +103,6 @@ class Settings:
     event_delivery_timeout_seconds: float = 5.0
     #: Days overdue of the five dunning notices (domain.dunning.DunningPolicy).
     dunning_schedule_days: str = "3,10,17,22,27"
-    metrics_port: int = 9191
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -171,5 +170,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lost_message_after_seconds=_int(env, "LOST_MESSAGE_AFTER_SECONDS", 300),
         event_delivery_timeout_seconds=_float(env, "EVENT_DELIVERY_TIMEOUT_SECONDS", 5.0),
         dunning_schedule_days=env.get("DUNNING_SCHEDULE_DAYS") or Settings.dunning_schedule_days,
-        metrics_port=_int(env, "METRICS_PORT", 9191),
     )
