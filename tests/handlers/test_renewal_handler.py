@@ -69,6 +69,35 @@ def test_running_renewals_twice_for_the_same_day_changes_nothing(
     assert assert_ledger_balances(uow_factory, "acc_card") == MONTHLY
 
 
+def test_an_ending_subscription_renewed_one_by_one_stops_where_the_batches_stop(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+    # Given two subscriptions started on 1 March, both canceled to end on 1 April (the final
+    # invoice, the endings pass's, is dated that day), neither renewed since
+    for account in (card_account(), debit_account()):
+        subscribe(uow_factory, account=account, started_on=MARCH_1)
+    with uow_factory() as uow:
+        for subscription_id in ("sub_acc_card", "sub_acc_debit"):
+            assert uow.subscriptions.schedule_end(subscription_id=subscription_id,
+                                                  ends_on=APRIL_1, reason="canceled")
+        uow.commit()
+    # When a renewal as of 1 May reaches one through the single path (a failed batch's
+    # fallback) and the other through a batch
+    one = renew_subscription(uow_factory=uow_factory, subscription_id="sub_acc_card",
+                             as_of=MAY_1, clock=clock, settings=RenewalSettings())
+    batched = [i for i in renew(uow_factory, clock, as_of=MAY_1)
+               if invoice(uow_factory, i).account_id == "acc_debit"]
+    # Then both issued only the March invoice: nothing dated on or after the end
+    assert [invoice(uow_factory, i).period.start for i in one] == [MARCH_1]
+    assert [invoice(uow_factory, i).period.start for i in batched] == [MARCH_1]
+    with uow_factory() as uow:
+        single = uow.subscriptions.get(subscription_id="sub_acc_card")
+        batch = uow.subscriptions.get(subscription_id="sub_acc_debit")
+    assert single is not None
+    assert batch is not None
+    assert (single.billed_through, single.next_renewal_on) == \
+        (batch.billed_through, batch.next_renewal_on) == (MARCH_1, APRIL_1)
+
+
 def test_two_schedulers_renewing_the_same_day_at_once_issue_one_invoice(
         uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
     # Given a subscription due today and two schedulers started at the same instant

@@ -103,18 +103,22 @@ def renew_subscription(*, uow_factory: UnitOfWorkFactory, subscription_id: str, 
         changes = uow.seat_changes.list_for(subscription_id=subscription_id, end=as_of)
         card = (uow.rate_cards.get(subscription_id=subscription_id)
                 or card_from_plan(subscription.plan))
+        # An ending subscription renews up to the day before its end: its final invoice,
+        # issued by the endings pass, takes that day (as in the batches' `_issue`).
+        until = (min(as_of, subscription.ends_on - timedelta(days=1)) if subscription.ends_on
+                 else as_of)
         days = billing_dates(terms=subscription.terms, after=subscription.billed_through,
-                             until=as_of)
+                             until=until)
         issued = []
         for day in days:
             issued += _issue_day(uow, account=account, subscription=subscription,
                                  changes=changes, card=card, day=day, settings=settings,
                                  now=clock.now())
-        following = billing_dates(terms=subscription.terms, after=as_of,
-                                  until=as_of + timedelta(days=62))
+        following = billing_dates(terms=subscription.terms, after=until,
+                                  until=until + timedelta(days=62))
         uow.subscriptions.set_next_renewal(
             subscription_id=subscription_id,
-            billed_through=days[-1] if days else (subscription.billed_through or as_of),
+            billed_through=days[-1] if days else (subscription.billed_through or until),
             next_renewal_on=following[0], expected_next=subscription.next_renewal_on)
         uow.commit()
     for invoice_id in issued:
