@@ -37,9 +37,10 @@ def endpoints_list(ctx: typer.Context,
     if as_json:
         print_json(rows)
         return
-    print_table("Webhook endpoints", ["id", "url", "events", "status", "created"],
-                [[r["id"], r["url"], ",".join(r["events"]), r["status"], r["created"]]
-                 for r in rows])
+    print_table("Webhook endpoints",
+                ["id", "url", "events", "status", "created", "paused until", "failures"],
+                [[r["id"], r["url"], ",".join(r["events"]), r["status"], r["created"],
+                  r["paused_until"] or "", str(r["failures"])] for r in rows])
 
 
 @endpoints_app.command("disable")

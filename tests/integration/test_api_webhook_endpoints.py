@@ -47,6 +47,7 @@ def test_an_endpoint_is_created_with_its_secret_shown_once(client: httpx.Client)
     assert "secret" not in shown
     assert [e["id"] for e in listed] == [body["id"]]
     assert all("secret" not in e for e in listed)
+    assert (listed[0]["paused_until"], listed[0]["failures"]) == (None, 0)  # never failed
     assert body["secret"] not in client.get("/webhook-endpoints").text
 
 

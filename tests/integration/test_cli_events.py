@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,27 @@ def test_endpoints_add_prints_the_secret_once_and_list_never_shows_it(world: Ops
     assert disabled.exit_code == 0, disabled.output
     assert json.loads(run(world, "endpoints", "list", "--json").output)[0]["status"] == \
         "disabled"
+
+
+def test_endpoints_list_shows_a_paused_endpoint_until_when_and_after_how_many_failures(
+        world: OpsWorld) -> None:
+    # Given an endpoint the drains paused after its second failure in a row
+    run(world, "endpoints", "add", "https://platform.example/hook", "--events", "invoice.paid")
+    [row] = json.loads(run(world, "endpoints", "list", "--json").output)
+    assert (row["paused_until"], row["failures"]) == (None, 0)
+    until = world.deps.clock.now() + timedelta(minutes=2)
+    with world.deps.uow_factory() as uow:
+        uow.webhook_endpoints.pause(endpoint_id=row["id"], until=until - timedelta(minutes=1))
+        uow.webhook_endpoints.pause(endpoint_id=row["id"], until=until)
+        uow.commit()
+    # When an operator lists the endpoints
+    [paused] = json.loads(run(world, "endpoints", "list", "--json").output)
+    table = run(world, "endpoints", "list").output
+    # Then they see until when and after how many failures
+    assert datetime.fromisoformat(paused["paused_until"]) == until
+    assert paused["failures"] == 2
+    assert "paused until" in table
+    assert until.isoformat()[:16] in table.replace("\n", "")
 
 
 def test_endpoints_add_refuses_a_bad_url_or_event_name_with_exit_2(world: OpsWorld) -> None:

@@ -35,6 +35,10 @@ class Endpoint(BaseModel):
     description: str
     status: str = Field(description="enabled | disabled")
     created: str
+    paused_until: str | None = Field(
+        default=None, description="after failed deliveries in a row, nothing is sent to it "
+        "before this instant (ISO 8601); null when it is not paused")
+    failures: int = Field(default=0, description="failed deliveries in a row")
 
 
 class EndpointWithSecret(Endpoint):

@@ -49,10 +49,14 @@ class Created:
 
 
 def summary(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    """An endpoint as listed: everything but the secret."""
+    """An endpoint as listed: everything but the secret. `paused_until`: after failures in a
+    row (`failures`), nothing is sent to it before then (None: not paused)."""
     return {"id": endpoint.id, "url": endpoint.url, "events": list(endpoint.events),
             "description": endpoint.description, "status": endpoint.status.value,
-            "created": endpoint.created_at.isoformat()}
+            "created": endpoint.created_at.isoformat(),
+            "paused_until": endpoint.paused_until.isoformat() if endpoint.paused_until
+            else None,
+            "failures": endpoint.failures}
 
 
 def add(deps: Deps, *, url: str, events: list[str] | tuple[str, ...], description: str = "",
