@@ -13,15 +13,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-import urllib3
 from gocardless_pro import errors, services
 from gocardless_pro.api_client import ApiClient
 from gocardless_pro.rate_limit import update_rate_limit
 from tenacity import RetryCallState
 from tenacity.wait import wait_base
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 
-from adapters.http_sessions import provider_pool
+from adapters.curl_transport import CurlPool, Reply, TimedOut, TransportFault, Unreachable
 
 #: Errors after which the same request (same idempotency key) may simply be sent again.
 TRANSIENT: tuple[type[BaseException], ...] = (
@@ -40,13 +38,12 @@ def _seconds(value: str | None) -> float | None:
 
 
 class PoolResponse:
-    """What the SDK reads of a `requests.Response` (status, headers, body), of a urllib3
-    response read whole."""
+    """What the SDK reads of a `requests.Response` (status, headers, body), of a reply."""
 
-    def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
-        self.status_code = response.status
-        self.headers = response.headers  # case-insensitive, as requests' are
-        self.content: bytes = response.data
+    def __init__(self, reply: Reply) -> None:
+        self.status_code = reply.status
+        self.headers = reply.headers  # case-insensitive, as requests' are
+        self.content: bytes = reply.body
 
     @property
     def text(self) -> str:
@@ -58,19 +55,18 @@ class PoolResponse:
 
 class RetryAfterApiClient(ApiClient):  # type: ignore[misc]  # the SDK is untyped
     """The SDK's client, keeping a 429's `Retry-After` on the exception it raises, and
-    sending through a kept-alive urllib3 pool.
+    sending through a kept-alive pool of connections (adapters/curl_transport.py).
 
     The SDK drops the response once it has built the exception; the header is the only place
     GoCardless says how long to back off. Its own get/post/put/delete call `requests.get`
-    and the like, which open a new connection for every request (adapters/http_sessions.py);
+    and the like, which open a new connection for every request (adapters/curl_transport.py);
     these are the same requests, built the SDK's way (its URL, headers and JSON body), sent
     on the pool; network faults are raised as the `requests` errors they were before.
     """
 
     def __init__(self, base_url: str, access_token: str, timeout: float) -> None:
         super().__init__(base_url, access_token, timeout=timeout)
-        self._pool = provider_pool(base_url)
-        self._pool_timeout = urllib3.Timeout(connect=timeout, read=timeout)
+        self._pool = CurlPool(base_url, timeout=timeout)
 
     def _send(self, method: str, path: str, headers: dict[str, str] | None, *,
               params: dict[str, Any] | None = None, data: str | None = None) -> PoolResponse:
@@ -79,16 +75,14 @@ class RetryAfterApiClient(ApiClient):  # type: ignore[misc]  # the SDK is untype
             query = urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
             url = f"{url}{'&' if '?' in url else '?'}{query}"
         try:
-            sent = self._pool.request(method, url, headers=self._headers(headers), body=data,
-                                      timeout=self._pool_timeout, retries=False,
-                                      redirect=False)
-        except NewConnectionError as error:  # refused, unreachable (a ConnectTimeoutError too)
-            raise requests.exceptions.ConnectionError(str(error)) from error
-        except (ConnectTimeoutError, ReadTimeoutError) as error:
-            raise requests.exceptions.Timeout(str(error)) from error
-        except urllib3.exceptions.HTTPError as error:
-            raise requests.exceptions.ConnectionError(str(error)) from error
-        response = PoolResponse(sent)
+            reply = self._pool.request(method, url, self._headers(headers), data)
+        except Unreachable as fault:  # refused, unreachable, proxy not resolved
+            raise requests.exceptions.ConnectionError(str(fault)) from fault
+        except TimedOut as fault:
+            raise requests.exceptions.Timeout(str(fault)) from fault
+        except TransportFault as fault:  # dropped, TLS: as requests raises them
+            raise requests.exceptions.ConnectionError(str(fault)) from fault
+        response = PoolResponse(reply)
         self._handle_errors(response)
         return response
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import stripe
 
-from adapters.stripe_http import Urllib3Client
+from adapters.stripe_http import CurlClient
 from adapters.stripe_retry import TransientRetry
 from adapters.stripe_setups import StripeSetups
 from domain.declines import classify_stripe
@@ -157,7 +157,7 @@ class StripeGateway(StripeSetups):
         self._client = stripe.StripeClient(
             api_key, base_addresses={"api": api_base.rstrip("/")},
             max_network_retries=max_network_retries,
-            http_client=http_client or Urllib3Client(api_base, timeout=timeout_seconds))
+            http_client=http_client or CurlClient(api_base, timeout=timeout_seconds))
 
     def charge(self, *, attempt_id: str, customer: str, payment_method: str, amount: Money,
                invoice_id: str, account_id: str) -> Charged | Pending | Declined | Unknown:

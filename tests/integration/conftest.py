@@ -120,3 +120,11 @@ def clock() -> ManualClock:
 @pytest.fixture
 def uow_factory(engine: Engine, clock: ManualClock) -> SqlUnitOfWorkFactory:
     return SqlUnitOfWorkFactory(session_factory(engine), clock=clock)
+
+
+@pytest.fixture
+def without_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy variable from the machine's environment (the HTTP tests set their own)."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY",
+                 "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)

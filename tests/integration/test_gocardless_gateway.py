@@ -236,7 +236,7 @@ def test_exhausted_retries_are_unknown_and_reconciliation_finds_the_payment(goca
                                                                             gocardless_gateway):
     # Given every create is committed and then its connection dropped
     mandate_id = onboard(gocardless_gateway)
-    _payments_faults(gocardless_sim, "drop", "drop", "drop", "drop")
+    _payments_faults(gocardless_sim, drop_rate=1.0)
     # When the attempt is collected
     outcome = collect(gocardless_gateway, mandate_id)
     # Then we cannot tell: Unknown, never a second payment
@@ -254,7 +254,7 @@ def test_reconciliation_narrowed_to_a_newer_mandate_still_finds_a_payment_on_the
         gocardless_sim, gocardless_gateway):
     # Given a payment whose answer was lost, made on a mandate since replaced by another
     old_mandate = onboard(gocardless_gateway)
-    _payments_faults(gocardless_sim, "drop", "drop", "drop", "drop")
+    _payments_faults(gocardless_sim, drop_rate=1.0)
     assert isinstance(collect(gocardless_gateway, old_mandate), Unknown)
     new_mandate = onboard(gocardless_gateway)
     # When reconciliation looks under the account's current mandate first

@@ -1,7 +1,7 @@
 """The provider gateways' HTTP over a real loopback server: requests reuse kept-alive
 connections (the GoCardless SDK alone opens one per request), both gateways honour the proxy
 the environment named when they were built (read once, not on every request), and the Stripe
-SDK's urllib3 client answers network faults as the SDK's own clients do."""
+SDK's client answers network faults as the SDK's own clients do."""
 
 from __future__ import annotations
 
@@ -18,13 +18,16 @@ import stripe
 
 from adapters.gocardless_gateway import GoCardlessGateway
 from adapters.stripe_gateway import StripeGateway
-from adapters.stripe_http import Urllib3Client
+from adapters.stripe_http import CurlClient
 from domain.outcomes import NotFound, Pending
 
 PAYMENT = {"payments": {"id": "PM123", "status": "pending_submission", "amount": 1500,
                         "currency": "EUR", "metadata": {}, "links": {"mandate": "MD1"}}}
 SEARCH = {"object": "search_result", "data": [], "has_more": False, "next_page": None,
           "url": "/v1/payment_intents/search"}
+
+#: The proxy variables are unset for each test: a test sets what it needs.
+pytestmark = pytest.mark.usefixtures("without_proxy_variables")
 
 
 class Recorder(ThreadingHTTPServer):
@@ -79,13 +82,6 @@ def serve() -> Iterator[Any]:
     for server in started:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY",
-                 "all_proxy", "NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def _gocardless(url: str) -> GoCardlessGateway:
@@ -185,7 +181,7 @@ def test_no_proxy_at_start_exempts_the_providers_host(
 
 def test_the_stripe_client_reports_network_faults_as_the_sdks_own_clients_do(
         serve: Any) -> None:
-    client = Urllib3Client("http://127.0.0.1:9", timeout=2)
+    client = CurlClient("http://127.0.0.1:9", timeout=2)
     # Nothing listening: no answer, so the same request may be sent again
     with pytest.raises(stripe.APIConnectionError) as refused:
         client.request("get", "http://127.0.0.1:9/v1/payment_intents", {})
