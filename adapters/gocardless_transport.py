@@ -59,9 +59,9 @@ class RetryAfterApiClient(ApiClient):  # type: ignore[misc]  # the SDK is untype
 
     The SDK drops the response once it has built the exception; the header is the only place
     GoCardless says how long to back off. Its own get/post/put/delete call `requests.get`
-    and the like, which open a new connection for every request (adapters/curl_transport.py);
-    these are the same requests, built the SDK's way (its URL, headers and JSON body), sent
-    on the pool; network faults are raised as the `requests` errors they were before.
+    and the like, which open a new connection for every request; these are the same
+    requests, built the SDK's way (its URL, headers and JSON body), sent on the pool, and
+    network faults are raised as the `requests` errors the SDK and our retry policy know.
     """
 
     def __init__(self, base_url: str, access_token: str, timeout: float) -> None:

@@ -5,16 +5,27 @@ in time, the connection broken mid-answer), after which the pool still serves.""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from adapters.curl_transport import CurlPool, NoAnswer, TimedOut, TransportFault, Unreachable
+from adapters.curl_transport import (
+    CertificateRejected,
+    CurlPool,
+    NoAnswer,
+    TimedOut,
+    TransportFault,
+    Unreachable,
+)
 
 #: The proxy variables are unset for each test: a test sets what it needs.
 pytestmark = pytest.mark.usefixtures("without_proxy_variables")
@@ -244,3 +255,46 @@ def test_a_kept_alive_connection_that_dies_unanswered_is_resent_once_on_a_fresh_
     second = [r for r in requests_seen if r.startswith(b"POST /second")]
     assert len(second) == 2
     assert all(b"Idempotency-Key: k2" in r for r in second)
+
+
+@pytest.fixture
+def tls_echo(tmp_path: Path) -> Iterator[tuple[Echo, Path]]:
+    """The echo server over TLS with a self-signed certificate for 127.0.0.1 (made by the
+    openssl command), and the certificate's path: the CA a client must be told to trust."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    openssl = shutil.which("openssl")
+    assert openssl, "the openssl command (Debian's openssl package) makes the test certificate"
+    command = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+               "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+               "-keyout", str(key), "-out", str(cert)]
+    subprocess.run(command, check=True, capture_output=True)  # noqa: S603  # fixed arguments
+    server = Echo()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server, cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_verifies_against_the_ca_bundle_the_environment_named_at_start(
+        tls_echo: tuple[Echo, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    server, cert = tls_echo
+    url = server.url.replace("http:", "https:")
+    # Given a pool built while REQUESTS_CA_BUNDLE names the server's CA, as requests reads it
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    trusting = CurlPool(url, timeout=5)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    # And one built without it (the certifi bundle: the server's CA is not in it)
+    default = CurlPool(url, timeout=5)
+    # Then the first talks to the server over TLS, even after the variable is gone
+    assert trusting.request("POST", f"{url}/v1/payment_intents", {}, "a=1").status == 201
+    assert server.seen[-1]["body"] == b"a=1"
+    # And the second refuses the certificate, a fault never worth sending again
+    with pytest.raises(CertificateRejected) as fault:
+        default.request("POST", f"{url}/v1/payment_intents", {}, "a=1")
+    assert not fault.value.retryable
+    # And a CA given by the caller (the Stripe SDK's own bundle) wins over the environment's
+    assert CurlPool(url, timeout=5, ca_certs=str(cert)).request(
+        "GET", f"{url}/v1/charges", {}).status == 201
