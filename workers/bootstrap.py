@@ -36,6 +36,7 @@ from adapters.wire_publisher import WirePublisher
 from domain.clock import Clock, SystemClock
 from domain.ports_notify import Notifier
 from domain.retry_policy import RetryPolicy
+from workers.api_key_purge import expired_key_purge
 from workers.config import ConfigError, Settings
 from workers.embedded import EmbeddedWorker
 from workers.handlers.collect_batch import BatchSettings
@@ -156,7 +157,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
         retry_policy=RetryPolicy(schedule_days=settings.retry_schedule_days,
                                  max_attempts_per_30_days=settings.max_card_attempts_per_30_days),
         wire_due_days=settings.wire_due_days, card_setup=providers.stripe,
-        direct_debit_setup=providers.gocardless, ask_for_event_delivery=ask_for_event_delivery)
+        direct_debit_setup=providers.gocardless, ask_for_event_delivery=ask_for_event_delivery,
+        forget_expired_api_keys=expired_key_purge(uow_factory))
     rate_limits = make_rate_limiters(
         redis_url=settings.redis_url, card_per_second=settings.stripe_rate_limit_per_second,
         direct_debit_per_second=settings.gocardless_rate_limit_per_second)

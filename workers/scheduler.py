@@ -3,8 +3,9 @@
 A tick issues every due renewal (in batches of RENEWAL_BATCH_SIZE, one transaction each,
 routing each batch's invoices as it goes), re-drives
 due work (the sweeper: due retries, lost messages, stuck attempts), relays outbox messages whose
-send was lost, and advances dunning. Every step is idempotent and reads its work from the
-database, so a tick that dies half-way is simply finished by the next one.
+send was lost, advances dunning, and forgets the API's expired idempotency keys. Every step
+is idempotent and reads its work from the database, so a tick that dies half-way is simply
+finished by the next one.
 
 Several replicas are safe. A Redis lock (SET NX PX) lets one replica tick at a time, which
 saves work; correctness never depends on it: a subscription's renewal is claimed with a lease
@@ -55,6 +56,8 @@ class TickReport:
     dunning: DunningReport
     #: Whether outgoing events were due (a delivery drain was asked for).
     events_due: bool = False
+    #: Expired /v1 idempotency keys deleted.
+    forgotten_keys: int = 0
 
 
 def renew_due(deps: Deps, *, as_of: date, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
@@ -122,8 +125,10 @@ def tick(deps: Deps, *, settings: SchedulerSettings, as_of: date | None = None) 
     relayed = relay_outbox(deps, older_than=settings.outbox_relay_after)
     dunning = advance_dunning(deps, today=today, policy=settings.dunning)
     events_due = relay_events(deps)
+    forgotten = (deps.forget_expired_api_keys(deps.clock.now())
+                 if deps.forget_expired_api_keys is not None else 0)
     report = TickReport(issued=issued, sweep=swept, relayed=relayed, dunning=dunning,
-                        events_due=events_due)
+                        events_due=events_due, forgotten_keys=forgotten)
     log.info("tick %s: %s", today, report)
     return report
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from adapters.db.engine import create_engine, session_factory
+from adapters.db.repositories import idempotency
 from adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from domain.clock import ManualClock, at_utc
 from domain.records import Notification
@@ -18,6 +21,7 @@ from tests.handlers.doubles import make_doubles
 from tests.handlers.world import card_account, subscribe
 from tests.integration.conftest import clear_tables
 from tests.integration.processes import race
+from workers.api_key_purge import expired_key_purge
 from workers.scheduler import SchedulerSettings, relay_outbox, renew_due, tick
 
 
@@ -51,6 +55,27 @@ def test_a_tick_renews_in_batches_and_leaves_nothing_due(
     assert issued == 7
     with uow_factory() as uow:
         assert uow.subscriptions.due(as_of=clock.today(), limit=10) == []
+
+
+def test_a_tick_forgets_the_apis_expired_idempotency_keys_and_keeps_the_others(
+        uow_factory: SqlUnitOfWorkFactory, clock: ManualClock) -> None:
+    # Given two keys used a day and a half ago (kept 24 hours) and one used an hour ago
+    doubles = make_doubles(uow_factory=uow_factory, clock=clock)
+    deps = replace(doubles.deps, forget_expired_api_keys=expired_key_purge(uow_factory))
+    with uow_factory() as uow:
+        for key, hours_ago in (("old-1", 36), ("old-2", 36), ("recent", 1)):
+            idempotency.claim(uow.session, owner="api-key-hash", key=key, fingerprint="f",
+                              now=clock.now() - timedelta(hours=hours_ago),
+                              ttl=timedelta(hours=24), lease=timedelta(minutes=2))
+        uow.commit()
+    # When the scheduler ticks
+    report = tick(deps, settings=SchedulerSettings())
+    # Then the two expired keys are gone and the recent one stays
+    assert report.forgotten_keys == 2
+    assert tick(deps, settings=SchedulerSettings()).forgotten_keys == 0
+    with uow_factory() as uow:
+        kept = uow.session.execute(text("SELECT key FROM idempotency_keys")).scalars().all()
+    assert kept == ["recent"]
 
 
 def test_ticking_twice_the_same_day_issues_nothing_new(

@@ -3,7 +3,8 @@
 The same key with the same request (method, path, body) replays the stored answer, with
 `Idempotent-Replayed: true`; the same key with another request is 409; a key whose request
 is still running is 409. Keys belong to the API key that used them (stored by its sha256)
-and are kept 24 hours (`KEY_TTL`), then forgotten (lazily, or by `purge_expired`).
+and are kept 24 hours (`KEY_TTL`), then forgotten (taken over by a request reusing the key,
+or deleted by the scheduler's tick: workers/api_key_purge.py).
 
 Ordering, so a crash can never apply a request twice:
 1. the key is claimed (in_progress) in its own transaction, before the endpoint runs;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from domain.accounts import Account
@@ -49,3 +50,6 @@ class Deps:
     #: Asks for an outgoing-event delivery drain (the scheduler re-drives due deliveries
     #: with it; commits that queue events ring through the unit of work factory).
     ask_for_event_delivery: Callable[[], None] | None = None
+    #: Deletes the /v1 API's idempotency keys expired at the given instant; returns how many
+    #: (workers/api_key_purge.py; the scheduler's tick runs it). None: nothing to forget.
+    forget_expired_api_keys: Callable[[datetime], int] | None = None
