@@ -25,6 +25,7 @@ from domain.money import Money
 from domain.outcomes import AwaitingTransfer, Outcome
 from domain.ports_gateways import Dispatcher
 from domain.retry_policy import RetryPolicy
+from workers.api_key_purge import expired_key_purge
 from workers.config import Settings
 from workers.handlers.deps import Deps
 from workers.invoice_page.links import invoice_links
@@ -139,9 +140,11 @@ def build_console_deps(settings: Settings, *, clock: Clock | None = None,
                     else DeferredDispatcher())
     ask = _event_delivery_asker(settings)
     none = NoProviders()
-    deps = Deps(uow_factory=SqlUnitOfWorkFactory(session_factory(engine), clock=clock,
-                                                 on_events_committed=ask),
-                ask_for_event_delivery=ask,
+    uow_factory = SqlUnitOfWorkFactory(session_factory(engine), clock=clock,
+                                       on_events_committed=ask)
+    deps = Deps(uow_factory=uow_factory, ask_for_event_delivery=ask,
+                # `paycollect scheduler` with a broker ticks on these deps.
+                forget_expired_api_keys=expired_key_purge(uow_factory),
                 clock=clock, card=none, direct_debit=none, wire=none, dispatch=dispatch,
                 composer=NoticeComposer(links=invoice_links(settings)),
                 retry_policy=RetryPolicy(

@@ -21,6 +21,7 @@ from tests.handlers.doubles import make_doubles
 from tests.handlers.world import card_account, subscribe
 from tests.integration.conftest import clear_tables
 from tests.integration.processes import race
+from tests.integration.webhook_world import running_world
 from workers.api_key_purge import expired_key_purge
 from workers.scheduler import SchedulerSettings, relay_outbox, renew_due, tick
 
@@ -76,6 +77,24 @@ def test_a_tick_forgets_the_apis_expired_idempotency_keys_and_keeps_the_others(
     with uow_factory() as uow:
         kept = uow.session.execute(text("SELECT key FROM idempotency_keys")).scalars().all()
     assert kept == ["recent"]
+
+
+def test_the_embedded_runtime_ticks_with_the_key_purge_wired(database_url: str) -> None:
+    # Given the embedded system (its scheduler ticks on the runtime's deps) and an expired key
+    running = running_world(database_url)
+    world = next(running)
+    try:
+        with world.deps.uow_factory() as uow:
+            idempotency.claim(uow.session, owner="api-key-hash", key="old", fingerprint="f",
+                              now=world.clock.now() - timedelta(days=2),
+                              ttl=timedelta(hours=24), lease=timedelta(minutes=2))
+            uow.commit()
+        # When it ticks
+        report = tick(world.deps, settings=SchedulerSettings())
+        # Then the key is forgotten
+        assert report.forgotten_keys == 1
+    finally:
+        running.close()
 
 
 def test_ticking_twice_the_same_day_issues_nothing_new(
