@@ -78,10 +78,18 @@ def plan_renewal(subscription: Subscription, *, changes: Sequence[SeatChange],
             billed_calls = billed_calls or draft.bills_minutes
         if billed_calls:
             since = day
-    following = billing_dates(terms=terms, after=until, until=until + _LOOKAHEAD)
+    billed_through, next_renewal_on = renewed_to(subscription, days=days, until=until)
     return RenewalPlan(subscription=subscription, drafts=tuple(drafts),
-                       billed_through=days[-1] if days else (after or until),
-                       next_renewal_on=following[0])
+                       billed_through=billed_through, next_renewal_on=next_renewal_on)
+
+
+def renewed_to(subscription: Subscription, *, days: Sequence[date],
+               until: date) -> tuple[date, date]:
+    """The subscription's `billed_through` and `next_renewal_on` once a renewal up to `until`
+    has issued the invoices of `days` (its billing dates up to `until`)."""
+    following = billing_dates(terms=subscription.terms, after=until,
+                              until=until + _LOOKAHEAD)
+    return days[-1] if days else (subscription.billed_through or until), following[0]
 
 
 def numbers_needed(plans: Sequence[RenewalPlan]) -> dict[int, int]:

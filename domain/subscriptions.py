@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from domain.billing import SubscriptionTerms
 from domain.plans import Plan
@@ -68,6 +68,11 @@ class Subscription:
         if self.status is SubscriptionStatus.CANCELED:
             return SubscriptionState.ENDED
         return SubscriptionState.ACTIVE if self.ends_on is None else SubscriptionState.CANCELING
+
+    def renews_until(self, as_of: date) -> date:
+        """The last day a renewal as of `as_of` may date an invoice: `as_of`, or for one that
+        ends, the day before its end (its final invoice, the endings pass's, takes that day)."""
+        return min(as_of, self.ends_on - timedelta(days=1)) if self.ends_on else as_of
 
     @property
     def is_live(self) -> bool:

@@ -109,10 +109,7 @@ def renew_batch(*, uow_factory: UnitOfWorkFactory, as_of: date, clock: Clock,
 def _issue(uow: UnitOfWork, *, due: Sequence[Subscription], as_of: date, now: datetime,
            settings: RenewalSettings) -> tuple[str, ...]:
     ids = [s.id for s in due]
-    # An ending subscription renews up to the day before its end (its final invoice, issued
-    # by the endings pass, takes that day).
-    until = {s.id: min(as_of, s.ends_on - timedelta(days=1)) if s.ends_on else as_of
-             for s in due}
+    until = {s.id: s.renews_until(as_of) for s in due}
     changes = uow.seat_changes.list_for_many(subscription_ids=ids, end=as_of)
     minutes = usage_for(uow, due=due, until=until)
     issued = uow.invoices.issued_periods(

@@ -28,6 +28,7 @@ from domain.outgoing_events import EventType
 from domain.payments import AttemptStatus, apply_outcome
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.rate_cards import RateCard, card_from_plan
+from domain.renewal_batch import renewed_to
 from domain.renewals import billing_dates
 from domain.retry_policy import RetryPolicy
 from domain.seats import SeatChange
@@ -103,10 +104,7 @@ def renew_subscription(*, uow_factory: UnitOfWorkFactory, subscription_id: str, 
         changes = uow.seat_changes.list_for(subscription_id=subscription_id, end=as_of)
         card = (uow.rate_cards.get(subscription_id=subscription_id)
                 or card_from_plan(subscription.plan))
-        # An ending subscription renews up to the day before its end: its final invoice,
-        # issued by the endings pass, takes that day (as in the batches' `_issue`).
-        until = (min(as_of, subscription.ends_on - timedelta(days=1)) if subscription.ends_on
-                 else as_of)
+        until = subscription.renews_until(as_of)
         days = billing_dates(terms=subscription.terms, after=subscription.billed_through,
                              until=until)
         issued = []
@@ -114,12 +112,10 @@ def renew_subscription(*, uow_factory: UnitOfWorkFactory, subscription_id: str, 
             issued += _issue_day(uow, account=account, subscription=subscription,
                                  changes=changes, card=card, day=day, settings=settings,
                                  now=clock.now())
-        following = billing_dates(terms=subscription.terms, after=until,
-                                  until=until + timedelta(days=62))
+        billed_through, next_renewal_on = renewed_to(subscription, days=days, until=until)
         uow.subscriptions.set_next_renewal(
-            subscription_id=subscription_id,
-            billed_through=days[-1] if days else (subscription.billed_through or until),
-            next_renewal_on=following[0], expected_next=subscription.next_renewal_on)
+            subscription_id=subscription_id, billed_through=billed_through,
+            next_renewal_on=next_renewal_on, expected_next=subscription.next_renewal_on)
         uow.commit()
     for invoice_id in issued:
         log.info("invoice issued", extra={"invoice_id": invoice_id,
