@@ -94,15 +94,23 @@ def test_a_batch_runs_its_last_odd_call_on_a_thread_another_batch_leaves_idle() 
     assert out == [["A0", "A1", "A2"]]
 
 
-def test_a_batch_borrows_nothing_while_the_pools_threads_are_busy() -> None:
-    # Given a pool of 2 threads both taken by a batch's calls
+def second_batch_on_a_busy_pool() -> tuple[ProviderPool, Gates, threading.Thread,
+                                            threading.Thread, list[list[str]]]:
+    """A pool of 2 threads both taken by batch b's calls; batch a, 2 calls at 1 at once,
+    started, and one thread freed (b0 ended): a0 runs, a1 waits."""
     pool, gates = ProviderPool(2), Gates()
     other, _ = in_thread(pool, gates.call, ["b0", "b1"], window=2)
     gates.wait_started("b0", "b1")
-    # When another batch of 2 at 1 at once starts, and one thread is freed
     batch, out = in_thread(pool, gates.call, ["a0", "a1"], window=1)
     gates.open("b0")
     gates.wait_started("a0")
+    return pool, gates, other, batch, out
+
+
+def test_a_batch_borrows_nothing_while_the_pools_threads_are_busy() -> None:
+    # Given a pool of 2 threads both taken by a batch's calls
+    # When another batch of 2 at 1 at once starts, and one thread is freed
+    pool, gates, other, batch, out = second_batch_on_a_busy_pool()
     # Then it has its window's call in flight and no more: nothing is idle to borrow
     assert pool.busy == 2
     assert not gates.started.get("a1", threading.Event()).is_set()
@@ -141,3 +149,19 @@ def test_every_batch_shares_the_processs_threads() -> None:
     second = set(shared_pool(3).run(thread_name, list(range(9)), window=3))
     assert shared_pool(3) is pool
     assert len(first | second) <= 3
+
+
+def test_a_batch_waiting_to_borrow_starts_when_another_batchs_call_frees_a_thread() -> None:
+    # Given a pool of 2 threads both taken by a batch's calls, and a batch of 2 at 1 at once
+    # whose first call got the thread one of them freed and whose second waits to borrow one
+    _, gates, other, batch, out = second_batch_on_a_busy_pool()
+    # When the other batch's second call ends, freeing a thread
+    gates.open("b1")
+    # Then the waiting batch's second call starts on it, while its first is still running:
+    # the end of another batch's call woke it, not only the end of its own
+    gates.wait_started("a1")
+    assert not gates.gates["a0"].is_set()
+    gates.open("a0", "a1")
+    batch.join(WAIT)
+    other.join(WAIT)
+    assert out == [["A0", "A1"]]
