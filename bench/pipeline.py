@@ -243,11 +243,11 @@ def main() -> None:
             # The same invoices at 0 ms are as fast as the CPU goes: at 200 ms the rate is
             # bound by that or by the concurrency, whichever is lower.
             cpu_bound = fast["per_second"]
-            binding = ("the CPU's (the 0 ms rate)" if cpu_bound < allowed
-                       else "the concurrency's")
+            lower = min(cpu_bound, allowed)
+            binding = "the CPU's (the 0 ms rate)" if cpu_bound < allowed else "the concurrency's"
             print(f"                        {slow['per_second'] / cpu_bound:.1%} of the rate at "
-                  f"0 ms; the lower bound is {binding}: {min(cpu_bound, allowed):.0f}/s, "
-                  f"{slow['per_second'] / min(cpu_bound, allowed):.1%} of it")
+                  f"0 ms; the lower bound is {binding}: {lower:.0f}/s, "
+                  f"{slow['per_second'] / lower:.1%} of it")
     print(f"peak worker memory:     {memory / 1024:8.1f} MiB (VmHWM, largest process)")
     print("CPU per item (ms):      " + "  ".join(CPU_REPORT["no-op message"]))
     for label, sides in CPU_REPORT.items():

@@ -11,7 +11,6 @@ threads. Run it on two versions side by side to compare them.
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import threading
 import time
@@ -20,11 +19,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from workers.handlers.provider_pool import ProviderPool
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def measure(*, latency: float, batches: int, window: int, rounds: int) -> tuple[float, float]:
@@ -41,12 +35,12 @@ def measure(*, latency: float, batches: int, window: int, rounds: int) -> tuple[
             pool.run(call, list(range(50)), window=window)
 
     threads = [threading.Thread(target=batcher) for _ in range(batches)]
-    cpu, started = cpu_seconds(), time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     calls = batches * rounds * 50
     return cpu / calls * 1e6, calls / elapsed
 
